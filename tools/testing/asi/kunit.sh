@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Run the KUnit suites of this repository through kunit.py in QEMU, with
+# the harness's CPU and SMT topology (qemu_config.py), on the one test
+# kernel build.  The raw console log is scanned like every other run: a
+# WARNING inside a passing test case still fails.
+# Usage: kunit.sh [kunit.py filter_glob]
+# Writes one "pass|fail NAME" line per test case to $ASI_LOGS/kunit.results.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+"$ASI_HARNESS/deps.sh" build run
+
+args=()
+for o in "${ASI_MAKE_OPTS_GCC[@]}"; do
+	[[ $o == ARCH=* ]] || args+=(--make_options "$o")
+done
+for k in "$ASI_HARNESS/configs/asi.config" \
+	 $(cd "$ASI_REPO" && git ls-files --cached --others --exclude-standard '*.kunitconfig' |
+	   sed "s|^|$ASI_TREE/|"); do
+	args+=(--kunitconfig "$k")
+done
+mkdir -p "$ASI_LOGS"
+json=$ASI_LOGS/kunit.json
+rm -f "$json" "$ASI_LOGS/kunit.results"
+
+(cd "$ASI_TREE" && python3 tools/testing/kunit/kunit.py run \
+	--arch=x86_64 --qemu_config "$ASI_HARNESS/qemu_config.py" \
+	--build_dir "$ASI_KOUT" --jobs "$ASI_JOBS" --timeout 900 \
+	--json "$json" "${args[@]}" "$@") 2>&1 | tee "$ASI_LOGS/kunit.log"
+rc=${PIPESTATUS[0]}
+
+# One line per test case, from kunit.py's own parse of the KTAP output.
+python3 - "$json" >"$ASI_LOGS/kunit.results" <<'PY' || rc=1
+import json, sys
+try:
+    doc = json.load(open(sys.argv[1]))
+except (OSError, ValueError):
+    sys.exit(1)
+def walk(group, prefix):
+    for case in group.get('test_cases', []):
+        ok = case.get('status') == 'PASS'
+        print(('pass' if ok else 'fail') + ' kunit/' + prefix + case['name'])
+    for sub in group.get('sub_groups', []):
+        walk(sub, prefix + sub['name'] + '.')
+walk(doc, '')
+PY
+[ -s "$ASI_LOGS/kunit.results" ] || { echo "fail kunit/no-results" >>"$ASI_LOGS/kunit.results"; rc=1; }
+
+if "$ASI_HARNESS/scan-log.sh" "$ASI_KOUT/test.log"; then
+	echo "pass kunit/log-clean" >>"$ASI_LOGS/kunit.results"
+else
+	echo "fail kunit/log-clean" >>"$ASI_LOGS/kunit.results"
+	rc=1
+fi
+exit $rc

@@ -1,0 +1,56 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the test kernel under QEMU TCG: -cpu max (AMD, SVM with nested
+# paging), 2 cores x 2 SMT threads, qboot, serial console to a log file,
+# a hard time limit.  The guest's /init runs one suite and reports its exit
+# status; this script exits with it, or fails when the status is missing
+# or the log scanner finds a kernel splat.
+#
+# Usage: qemu-run.sh [-t SECONDS] [-l LOG] [-a "EXTRA CMDLINE"] [-g] SUITE
+#   SUITE   a script of tools/testing/asi/suites, or "shell" (interactive)
+#   -g      wait for gdb on localhost:1234 (QEMU's gdbstub, -s -S)
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+timeout=600 log= extra= gdb=()
+while getopts t:l:a:g o; do
+	case $o in
+	t) timeout=$OPTARG ;;
+	l) log=$OPTARG ;;
+	a) extra=$OPTARG ;;
+	g) gdb=(-s -S) ;;
+	*) asi_die "usage: $0 [-t SECONDS] [-l LOG] [-a CMDLINE] [-g] SUITE" ;;
+	esac
+done
+shift $((OPTIND - 1))
+suite=${1:?suite name or shell}
+"$ASI_HARNESS/deps.sh" run
+
+kernel=$ASI_KOUT/arch/x86/boot/bzImage
+initrd=$ASI_BUILD/initramfs.cpio.gz
+[ -f "$kernel" ] || asi_die "no kernel at $kernel: run make kernel"
+[ -f "$initrd" ] || asi_die "no initramfs at $initrd: run make userspace"
+mkdir -p "$ASI_LOGS"
+log=${log:-$ASI_LOGS/qemu-$suite.log}
+
+# kunit.enable=0: the built-in KUnit suites run under kunit.py only.
+cmdline="console=ttyS0 kunit.enable=0 panic=-1 asi_test=$suite $extra"
+qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
+      -bios qboot.rom -cpu max -smp 4,sockets=1,cores=2,threads=2 -m 2048
+      -kernel "$kernel" -initrd "$initrd" -append "$cmdline" "${gdb[@]}")
+
+if [ "$suite" = shell ]; then
+	asi_log "shell in QEMU; the console is mirrored to $log; Ctrl-A X quits"
+	"${qemu[@]}" -serial mon:stdio 2>&1 | tee "$log"
+	exit 0
+fi
+
+asi_log "QEMU: $suite (limit ${timeout}s, log $log)"
+timeout --foreground -k 5 "$timeout" "${qemu[@]}" -serial "file:$log" </dev/null
+qrc=$?
+[ $qrc -eq 124 ] && { asi_log "$suite: timed out after ${timeout}s"; exit 124; }
+
+"$ASI_HARNESS/scan-log.sh" "$log" || exit 125
+rc=$(sed -n 's/^.*asi-result: \([0-9]*\).*$/\1/p' "$log" | tail -n 1)
+[ -n "$rc" ] || { asi_log "$suite: no result in $log (QEMU exit $qrc)"; exit 126; }
+exit "$rc"

@@ -1,0 +1,82 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Everything "make test" runs, in order, ending with "N passed, N failed":
+#   1. tree and GCC kernel build (kunit.py), clean of warnings
+#   2. KUnit suites in QEMU (kunit.py), one result per test case
+#   3. the initramfs programs, then in-guest suites in QEMU: the chosen
+#      upstream KVM selftests, the demo VMM's exit table
+#   4. the harness's own negative check: a provoked WARNING must fail a run
+#   5. static checks: checkpatch, sparse, W=1, the LLVM=1 build
+# Every KUnit case, selftest, suite and check counts once.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+mkdir -p "$ASI_LOGS"
+all=$ASI_LOGS/results
+: >"$all"
+t0=$(date +%s)
+
+add() { echo "$1 $2" >>"$all"; asi_log "$2: $1"; }
+
+summary() {
+	local p f
+	p=$(grep -c '^pass ' "$all")
+	f=$(grep -c '^fail ' "$all")
+	grep '^fail ' "$all" | sed 's/^fail /  FAILED: /'
+	echo "test run took $(( $(date +%s) - t0 )) s; results in $all"
+	echo "$p passed, $f failed"
+	[ "$f" -eq 0 ] && [ "$p" -gt 0 ]
+	exit $?
+}
+
+# A guest suite: each "asi-test: NAME: pass|fail" line counts; the boot
+# itself counts too (clean log, result reported, no timeout).
+guest_suite() {	# guest_suite SUITE TIMEOUT
+	local log=$ASI_LOGS/qemu-$1.log r
+	"$ASI_HARNESS/qemu-run.sh" -t "$2" -l "$log" "$1"
+	r=$?
+	sed -n 's/^.*asi-test: \([^:]*\): \(pass\|fail\).*$/\2 guest\/\1/p' "$log" |
+		tr -d '\r' >>"$all"
+	case $r in
+	0)	add pass "boot/$1" ;;
+	124)	add fail "boot/$1 (timeout)" ;;
+	125)	add fail "boot/$1 (kernel report in log)" ;;
+	126)	add fail "boot/$1 (no result)" ;;
+	*)	# The suite failed: counted already if it said which test did.
+		if grep -q 'asi-test: .*: fail' "$log"; then
+			add pass "boot/$1"
+		else
+			add fail "boot/$1 (exit $r)"
+		fi ;;
+	esac
+}
+
+if "$ASI_HARNESS/build-kernel.sh" gcc; then
+	add pass build/kernel-gcc
+else
+	add fail build/kernel-gcc
+	summary
+fi
+
+"$ASI_HARNESS/kunit.sh"
+cat "$ASI_LOGS/kunit.results" >>"$all"
+
+if "$ASI_HARNESS/build-userspace.sh"; then
+	add pass build/userspace
+	guest_suite kvm-selftests 900
+	guest_suite vmm 300
+
+	# The scanner must catch a WARNING that the guest itself survives.
+	"$ASI_HARNESS/qemu-run.sh" -t 300 -l "$ASI_LOGS/qemu-lkdtm-warning.log" lkdtm-warning
+	r=$?
+	if [ $r -eq 125 ] && grep -q 'asi-result: 0' "$ASI_LOGS/qemu-lkdtm-warning.log"; then
+		add pass harness/provoked-warning-fails-the-run
+	else
+		add fail "harness/provoked-warning-fails-the-run (exit $r)"
+	fi
+else
+	add fail build/userspace
+fi
+
+"$ASI_HARNESS/check.sh"
+cat "$ASI_LOGS/check.results" >>"$all"
+summary
