@@ -4,7 +4,7 @@
 # the harness's CPU and SMT topology (qemu_config.py), on the one test
 # kernel build.  The raw console log is scanned like every other run: a
 # WARNING inside a passing test case still fails.
-# Usage: kunit.sh [kunit.py filter_glob]
+# Usage: kunit.sh [kunit.py filter_glob]   (ASI_KUNIT_CMD=exec: no build)
 # Writes one "pass|fail NAME" line per test case to $ASI_LOGS/kunit.results.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -19,14 +19,15 @@ for k in "$ASI_HARNESS/configs/asi.config" \
 	   sed "s|^|$ASI_TREE/|"); do
 	args+=(--kunitconfig "$k")
 done
+[ "${ASI_KUNIT_CMD:-run}" = run ] && args+=(--jobs "$ASI_JOBS")
 mkdir -p "$ASI_LOGS"
 json=$ASI_LOGS/kunit.json
 rm -f "$json" "$ASI_LOGS/kunit.results"
 
-(cd "$ASI_TREE" && python3 tools/testing/kunit/kunit.py run \
+(cd "$ASI_TREE" && python3 tools/testing/kunit/kunit.py "${ASI_KUNIT_CMD:-run}" \
 	--arch=x86_64 --qemu_config "$ASI_HARNESS/qemu_config.py" \
-	--build_dir "$ASI_KOUT" --jobs "$ASI_JOBS" --timeout 900 \
-	--json "$json" "${args[@]}" "$@") 2>&1 | tee "$ASI_LOGS/kunit.log"
+	--build_dir "$ASI_KOUT" --timeout 900 \
+	--json="$json" "${args[@]}" "$@") 2>&1 | tee "$ASI_LOGS/kunit.log"
 rc=${PIPESTATUS[0]}
 
 # One line per test case, from kunit.py's own parse of the KTAP output.

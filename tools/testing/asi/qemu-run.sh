@@ -46,7 +46,9 @@ if [ "$suite" = shell ]; then
 fi
 
 asi_log "QEMU: $suite (limit ${timeout}s, log $log)"
-timeout --foreground -k 5 "$timeout" "${qemu[@]}" -serial "file:$log" </dev/null
+# QEMU's own messages (the harmless "-smp ... topoext" warning of TCG)
+# go beside the log, not on the terminal.
+timeout --foreground -k 5 "$timeout" "${qemu[@]}" -serial "file:$log" </dev/null 2>"$log.qemu"
 qrc=$?
 [ $qrc -eq 124 ] && { asi_log "$suite: timed out after ${timeout}s"; exit 124; }
 

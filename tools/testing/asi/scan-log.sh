@@ -9,7 +9,7 @@
 set -uo pipefail
 log=$1
 allow=${2:-}
-pattern='Kernel panic|Oops|BUG:|kernel BUG at|WARNING:|INFO: possible|INFO: task .* blocked|INFO: rcu_.* stall|rcu: INFO|KASAN|UBSAN|general protection fault|Unable to handle kernel|lockdep|DEBUG_LOCKS_WARN_ON|RIP: 0010:|Call Trace:'
+pattern='Kernel panic|Oops|BUG:|kernel BUG at|WARNING:|INFO: possible|INFO: task .* blocked|INFO: rcu_.* stall|rcu: INFO|KASAN|UBSAN|general protection fault|Unable to handle kernel|DEBUG_LOCKS_WARN_ON|turning off the locking correctness validator|RIP: 0010:|Call Trace:'
 
 hits=$(grep -aE "$pattern" "$log" || true)
 # A backtrace (Call Trace, RIP) belongs to the report above it: judge the

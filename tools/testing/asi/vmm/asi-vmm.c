@@ -229,14 +229,24 @@ unexpected:
 		uint64_t exits = ph->delta[ST_EXITS] - 1;
 		uint64_t other = ph->delta[ST_IRQ_EXITS];
 		uint64_t mine = exits - other;
-		bool ok = mine >= want &&
-			  (!ph->to_vmm || ph->vmm_exits == want);
+		/*
+		 * Exactly the exits the guest's operations cause, no fewer and
+		 * no unexplained extra ones; the exits to this VMM must be the
+		 * same ones.
+		 */
+		bool ok = mine == want && ph->vmm_exits == (ph->to_vmm ? want : 0);
 
 		failed += !ok;
 		printf("%-18s %6u %9llu %9llu %9u %10llu  %s\n", ph->reason,
 		       ph->ops, (unsigned long long)want,
 		       (unsigned long long)exits, ph->vmm_exits,
 		       (unsigned long long)other, ok ? "ok" : "FAIL");
+	}
+	/* Every first touch must have been a nested page fault KVM handled. */
+	if (phases[4].delta[ST_PF_TAKEN] != phases[4].ops) {
+		printf("first-touch NPF: FAIL, pf_taken rose by %llu\n",
+		       (unsigned long long)phases[4].delta[ST_PF_TAKEN]);
+		failed++;
 	}
 	printf("\nKVM exits: VM exits counted by KVM's 'exits' statistic during the phase;\n"
 	       "other: of those, exits for host interrupts ('irq_exits').\n"
