@@ -20,12 +20,12 @@
  * internal state, not an ABI.
  */
 #include <kunit/test.h>
+#include <linux/cpufeature.h>
 #include <linux/cpumask.h>
 #include <linux/kvm_host.h>
 #include <linux/moduleparam.h>
 #include <linux/sched/smt.h>
 #include <linux/topology.h>
-#include <asm/cpufeature.h>
 #include <asm/special_insns.h>
 
 #undef MODULE_PARAM_PREFIX
@@ -110,6 +110,7 @@ static struct kunit_suite kvm_env_suite = {
 	.name = "kvm_env",
 	.test_cases = kvm_env_cases,
 };
+
 kunit_test_suite(kvm_env_suite);
 
 MODULE_DESCRIPTION("KUnit check of the KVM test environment");

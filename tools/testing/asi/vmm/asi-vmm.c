@@ -31,7 +31,9 @@
 #define DATA_PORT	0xf1
 #define PHASE_DONE	0xff
 
-extern const uint8_t guest_code[], guest_code_end[];
+#include "guest.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The statistics each phase is judged by, read from KVM's stats fd. */
 enum kvm_stat { ST_EXITS, ST_IRQ_EXITS, ST_IO_EXITS, ST_HALT_EXITS, ST_PF_TAKEN, NR_STATS };
@@ -56,7 +58,8 @@ static struct phase phases[] = {
 	{ .reason = "HLT (VMM)",       .ops = 100,  .per_op = 1, .to_vmm = true },
 	{ .reason = "first-touch NPF", .ops = 128,  .per_op = 1 },
 };
-#define NR_PHASES (sizeof(phases) / sizeof(phases[0]))
+
+#define NR_PHASES ARRAY_SIZE(phases)
 
 static void die(const char *what)
 {
@@ -204,20 +207,14 @@ int main(void)
 				run->exit_reason);
 			return 2;
 		}
-		switch (run->exit_reason) {
-		case KVM_EXIT_IO:
-			if (run->io.port != DATA_PORT)
-				goto unexpected;
-			/* fall through */
-		case KVM_EXIT_HLT:
+		if (run->exit_reason == KVM_EXIT_HLT ||
+		    (run->exit_reason == KVM_EXIT_IO && run->io.port == DATA_PORT)) {
 			phases[cur].vmm_exits++;
-			break;
-		default:
-unexpected:
-			fprintf(stderr, "asi-vmm: unexpected exit %u in phase %s\n",
-				run->exit_reason, phases[cur].reason);
-			return 2;
+			continue;
 		}
+		fprintf(stderr, "asi-vmm: unexpected exit %u in phase %s\n",
+			run->exit_reason, phases[cur].reason);
+		return 2;
 	}
 
 	printf("\n%-18s %6s %9s %9s %9s %10s  %s\n", "exit reason", "ops",
