@@ -61,7 +61,7 @@ if [ "$(cat "$applied/hash" 2>/dev/null)" != "$want_hash" ]; then
 			echo "$p" >>"$applied.new/order"
 			continue
 		}
-		if ! out=$(patch -d "$ASI_TREE" -p1 -N -s --no-backup-if-mismatch \
+		if ! out=$(patch -d "$ASI_TREE" -p1 -N -s --fuzz=0 --no-backup-if-mismatch \
 			<"$ASI_REPO/patches/$p" 2>&1); then
 			printf '%s\n' "$out" >&2
 			# Leave no half-applied tree behind.
