@@ -10,7 +10,7 @@ set -euo pipefail
 "$ASI_HARNESS/deps.sh" build
 
 top=$ASI_BUILD/series
-git_s() { git -C "$top/linux" -c user.name="ASI harness" -c user.email=asi@localhost "$@"; }
+git_s() { git -C "$top/linux" -c user.name="ASI developers" -c user.email=asi-dev@example.org "$@"; }
 
 if ! git_s rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
 	asi_log "making a git tree of the pristine source (once)"
@@ -19,7 +19,8 @@ if ! git_s rev-parse -q --verify refs/tags/base >/dev/null 2>&1; then
 	tar -C "$top" -xf "$ASI_KERNEL_TARBALL"
 	mv "$top/linux-source-6.12" "$top/linux"
 	git_s init -q
-	git_s add -A
+	# Debian's top-level .gitignore ignores everything ("/*"): add by force.
+	git_s add -A -f
 	git_s commit -q -m "Linux $ASI_KERNEL_PKG_VERSION (Debian $ASI_KERNEL_PKG)"
 	git_s tag base
 fi
@@ -31,18 +32,18 @@ while read -r p paths; do
 	[[ -z "$p" || "$p" == \#* ]] && continue
 	f=$ASI_REPO/patches/$p
 	if grep -q '^--- ' "$f"; then
-		git_s apply --whitespace=error-all "$f" || asi_die "$p does not apply"
+		git_s apply --index --whitespace=error-all "$f" || asi_die "$p does not apply"
 	fi
 	for d in $paths; do
 		[ -e "$ASI_REPO/$d" ] || asi_die "patches/series: $p claims $d, which does not exist"
 		mkdir -p "$top/linux/$(dirname "$d")"
 		cp -r "$ASI_REPO/$d" "$top/linux/$(dirname "$d")/"
+		git_s add -f "$d"
 		claimed+=("$d")
 	done
 	author=$(sed -n 's/^From: //p' "$f" | head -n 1)
 	subject=$(sed -n 's/^Subject: \(\[PATCH[^]]*\] \)\?//p' "$f" | head -n 1)
 	body=$(sed -n '/^Subject:/,/^---$/p' "$f" | sed '1d;$d')
-	git_s add -A
 	git_s commit -q --author="$author" -F - <<<"$subject
 $body"
 done <"$ASI_REPO/patches/series"
