@@ -4,7 +4,7 @@
 H := tools/testing/asi
 
 .PHONY: all run test tree kernel kernel-llvm userspace kunit guest check \
-	shell gdb series clean distclean help
+	shell gdb bochs bochs-kunit bochs-shell series clean distclean help
 
 all: help
 
@@ -17,6 +17,9 @@ help:
 	@echo "make userspace build the initramfs (busybox, demo VMM, KVM selftests)"
 	@echo "make kunit     KUnit suites through kunit.py in QEMU"
 	@echo "make guest SUITE=name  one in-guest suite of $(H)/suites in QEMU"
+	@echo "make bochs SUITE=name  one in-guest suite in Bochs (VMX, EPT, PCID)"
+	@echo "make bochs-kunit  the kvm_env KUnit suite in Bochs"
+	@echo "make bochs-shell  a shell in the Bochs test VM (slow console)"
 	@echo "make check     checkpatch, sparse, W=1, build warnings, LLVM=1 build"
 	@echo "make shell     interactive shell in the QEMU test VM"
 	@echo "make gdb       boot the test VM halted, waiting for gdb on :1234"
@@ -50,6 +53,15 @@ test:
 
 check: kernel
 	$(H)/check.sh
+
+bochs: userspace
+	$(H)/bochs-run.sh $(SUITE)
+
+bochs-kunit: userspace
+	$(H)/bochs-kunit.sh
+
+bochs-shell: userspace
+	$(H)/bochs-run.sh shell
 
 shell: userspace
 	$(H)/qemu-run.sh shell

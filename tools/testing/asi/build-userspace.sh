@@ -21,7 +21,10 @@ make -s -C "$ASI_TREE" O="$ASI_KOUT" "${ASI_MAKE_OPTS_GCC[@]}" \
 make -s -C "$ASI_HARNESS/vmm" OUT="$out" KHDR="$hdr/include" >>"$log" 2>&1 ||
 	{ tail -20 "$log" >&2; asi_die "asi-vmm build failed, see $log"; }
 
-mapfile -t tests < <(grep -v '^#' "$ASI_HARNESS/kvm-selftests.list" | grep .)
+ccache gcc -O2 -Wall -Wextra -Werror -static -o "$out/e9cat" "$ASI_HARNESS/e9/e9cat.c" \
+	>>"$log" 2>&1 || asi_die "e9cat build failed, see $log"
+
+mapfile -t tests < <(grep -v '^#' "$ASI_HARNESS/kvm-selftests.list" | awk 'NF { print $1 }')
 targets=()
 for t in "${tests[@]}"; do targets+=("$out/kvm/$t"); done
 make -C "$ASI_TREE/tools/testing/selftests/kvm" OUTPUT="$out/kvm" \

@@ -10,6 +10,7 @@ declare -A GROUP=(
 	[run]="qemu-system-x86 qemu-system-data busybox-static"
 	[llvm]="clang lld llvm"
 	[check]="sparse perl"
+	[bochs]="bochs bochsbios bochs-x vgabios grub-pc-bin xorriso mtools"
 )
 
 want=()

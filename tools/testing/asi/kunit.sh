@@ -31,20 +31,7 @@ rm -f "$json" "$ASI_LOGS/kunit.results"
 rc=${PIPESTATUS[0]}
 
 # One line per test case, from kunit.py's own parse of the KTAP output.
-python3 - "$json" >"$ASI_LOGS/kunit.results" <<'PY' || rc=1
-import json, sys
-try:
-    doc = json.load(open(sys.argv[1]))
-except (OSError, ValueError):
-    sys.exit(1)
-def walk(group, prefix):
-    for case in group.get('test_cases', []):
-        ok = case.get('status') == 'PASS'
-        print(('pass' if ok else 'fail') + ' kunit/' + prefix + case['name'])
-    for sub in group.get('sub_groups', []):
-        walk(sub, prefix + sub['name'] + '.')
-walk(doc, '')
-PY
+python3 "$ASI_HARNESS/kunit-results.py" "$json" kunit/ >"$ASI_LOGS/kunit.results" || rc=1
 [ -s "$ASI_LOGS/kunit.results" ] || { echo "fail kunit/no-results" >>"$ASI_LOGS/kunit.results"; rc=1; }
 
 if "$ASI_HARNESS/scan-log.sh" "$ASI_KOUT/test.log"; then

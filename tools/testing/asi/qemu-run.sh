@@ -34,7 +34,7 @@ mkdir -p "$ASI_LOGS"
 log=${log:-$ASI_LOGS/qemu-$suite.log}
 
 # kunit.enable=0: the built-in KUnit suites run under kunit.py only.
-cmdline="console=ttyS0 kunit.enable=0 panic=-1 asi_test=$suite $extra"
+cmdline="console=ttyS0 kunit.enable=0 panic=-1 asi_emu=qemu asi_test=$suite $extra"
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
       -bios qboot.rom -cpu max -smp 4,sockets=1,cores=2,threads=2 -m 2048
       -kernel "$kernel" -initrd "$initrd" -append "$cmdline" "${gdb[@]}")

@@ -6,7 +6,9 @@
 #   3. the initramfs programs, then in-guest suites in QEMU: the chosen
 #      upstream KVM selftests, the demo VMM's exit table
 #   4. the harness's own negative check: a provoked WARNING must fail a run
-#   5. static checks: checkpatch, sparse, W=1, the LLVM=1 build
+#   5. in Bochs (VMX, EPT, PCID): the kvm_env KUnit suite with the Bochs
+#      machine's expectations, the KVM selftests chosen for kvm_intel
+#   6. static checks: checkpatch, sparse, W=1, the LLVM=1 build
 # Every KUnit case, selftest, suite and check counts once.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -30,22 +32,22 @@ summary() {
 
 # A guest suite: each "asi-test: NAME: pass|fail" line counts; the boot
 # itself counts too (clean log, result reported, no timeout).
-guest_suite() {	# guest_suite SUITE TIMEOUT
-	local log=$ASI_LOGS/qemu-$1.log r
-	"$ASI_HARNESS/qemu-run.sh" -t "$2" -l "$log" "$1"
+guest_suite() {	# guest_suite qemu|bochs SUITE TIMEOUT
+	local log=$ASI_LOGS/$1-$2.log r
+	"$ASI_HARNESS/$1-run.sh" -t "$3" -l "$log" "$2"
 	r=$?
-	sed -n 's/^.*asi-test: \([^:]*\): \(pass\|fail\).*$/\2 guest\/\1/p' "$log" |
+	sed -n 's/^.*asi-test: \([^:]*\): \(pass\|fail\).*$/\2 '"$1"'\/\1/p' "$log" |
 		tr -d '\r' >>"$all"
 	case $r in
-	0)	add pass "boot/$1" ;;
-	124)	add fail "boot/$1 (timeout)" ;;
-	125)	add fail "boot/$1 (kernel report in log)" ;;
-	126)	add fail "boot/$1 (no result)" ;;
+	0)	add pass "$1/boot/$2" ;;
+	124)	add fail "$1/boot/$2 (timeout)" ;;
+	125)	add fail "$1/boot/$2 (kernel report in log)" ;;
+	126)	add fail "$1/boot/$2 (no result)" ;;
 	*)	# The suite failed: counted already if it said which test did.
 		if grep -q 'asi-test: .*: fail' "$log"; then
-			add pass "boot/$1"
+			add pass "$1/boot/$2"
 		else
-			add fail "boot/$1 (exit $r)"
+			add fail "$1/boot/$2 (exit $r)"
 		fi ;;
 	esac
 }
@@ -61,10 +63,22 @@ fi
 ASI_KUNIT_CMD=exec "$ASI_HARNESS/kunit.sh"
 cat "$ASI_LOGS/kunit.results" >>"$all"
 
+# Bochs: VMX with EPT, PCID, INVPCID (kvm_intel), same kernel.  Bochs
+# emulates on one host thread: it runs beside the QEMU suites and checks.
+bochs_part() {
+	"$ASI_HARNESS/bochs-kunit.sh"
+	cat "$ASI_LOGS/bochs-kunit.results" >>"$all"
+	guest_suite bochs kvm-selftests 1800
+}
+
+bochs_pid=
 if "$ASI_HARNESS/build-userspace.sh"; then
 	add pass build/userspace
-	guest_suite kvm-selftests 900
-	guest_suite vmm 300
+	bochs_part >"$ASI_LOGS/bochs-part.out" 2>&1 &
+	bochs_pid=$!
+
+	guest_suite qemu kvm-selftests 900
+	guest_suite qemu vmm 300
 
 	# The scanner must catch a WARNING that the guest itself survives.
 	"$ASI_HARNESS/qemu-run.sh" -t 300 -l "$ASI_LOGS/qemu-lkdtm-warning.log" lkdtm-warning
@@ -80,4 +94,8 @@ fi
 
 "$ASI_HARNESS/check.sh"
 cat "$ASI_LOGS/check.results" >>"$all"
+if [ -n "$bochs_pid" ]; then
+	wait "$bochs_pid"
+	cat "$ASI_LOGS/bochs-part.out"
+fi
 summary
