@@ -65,16 +65,20 @@ static void kvm_env_topology(struct kunit *test)
 
 static void kvm_env_vendor_module(struct kunit *test)
 {
+	bool svm = boot_cpu_has(X86_FEATURE_SVM);
+	bool npt = boot_cpu_has(X86_FEATURE_NPT);
+	bool vmx = boot_cpu_has(X86_FEATURE_VMX);
+	bool ept = boot_cpu_has(X86_FEATURE_EPT);
 	const char *want;
 
 	if (!strcmp(vendor, "amd")) {
 		want = "kvm_amd";
-		KUNIT_EXPECT_TRUE(test, boot_cpu_has(X86_FEATURE_SVM));
-		KUNIT_EXPECT_TRUE(test, boot_cpu_has(X86_FEATURE_NPT));
+		KUNIT_EXPECT_TRUE_MSG(test, svm, "the CPU has no SVM");
+		KUNIT_EXPECT_TRUE_MSG(test, npt, "the CPU has no nested paging");
 	} else if (!strcmp(vendor, "intel")) {
 		want = "kvm_intel";
-		KUNIT_EXPECT_TRUE(test, boot_cpu_has(X86_FEATURE_VMX));
-		KUNIT_EXPECT_TRUE(test, boot_cpu_has(X86_FEATURE_EPT));
+		KUNIT_EXPECT_TRUE_MSG(test, vmx, "the CPU has no VMX");
+		KUNIT_EXPECT_TRUE_MSG(test, ept, "the CPU has no EPT");
 	} else {
 		KUNIT_FAIL(test, "kvm_env.vendor='%s': want amd or intel", vendor);
 		return;
@@ -90,13 +94,15 @@ static void kvm_env_vendor_module(struct kunit *test)
 
 static void kvm_env_pcid(struct kunit *test)
 {
-	bool on = __read_cr4() & X86_CR4_PCIDE;
+	bool cr4_pcide = __read_cr4() & X86_CR4_PCIDE;
+	bool has_pcid = boot_cpu_has(X86_FEATURE_PCID);
+	bool has_invpcid = boot_cpu_has(X86_FEATURE_INVPCID);
 
 	KUNIT_ASSERT_TRUE_MSG(test, pcid == 0 || pcid == 1,
 			      "no expectation: boot with kvm_env.pcid=0|1");
-	KUNIT_EXPECT_EQ(test, on, pcid == 1);
-	KUNIT_EXPECT_EQ(test, boot_cpu_has(X86_FEATURE_PCID), pcid == 1);
-	KUNIT_EXPECT_EQ(test, boot_cpu_has(X86_FEATURE_INVPCID), pcid == 1);
+	KUNIT_EXPECT_EQ_MSG(test, cr4_pcide, pcid == 1, "CR4.PCIDE");
+	KUNIT_EXPECT_EQ_MSG(test, has_pcid, pcid == 1, "PCID");
+	KUNIT_EXPECT_EQ_MSG(test, has_invpcid, pcid == 1, "INVPCID");
 }
 
 static struct kunit_case kvm_env_cases[] = {
