@@ -33,11 +33,7 @@ shift $((OPTIND - 1))
 suite=${1:?suite name or shell}
 "$ASI_HARNESS/deps.sh" bochs
 
-kernel=$ASI_KOUT/arch/x86/boot/bzImage
-initrd=$ASI_BUILD/initramfs.cpio.gz
-[ -f "$kernel" ] || asi_die "no kernel at $kernel: run make kernel"
-[ -f "$initrd" ] || asi_die "no initramfs at $initrd: run make userspace"
-mkdir -p "$ASI_LOGS"
+asi_need_images
 log=${log:-$ASI_LOGS/bochs-$suite.log}
 work=$ASI_BUILD/bochs/$suite
 rm -rf "$work"
@@ -50,8 +46,8 @@ cmdline="console=ttyS0 quiet tsc_early_khz=$((ips / 1000)) kunit.enable=0 panic=
 cmdline="$cmdline asi_emu=bochs asi_test=$suite asi_out=e9 $extra"
 [ "$suite" = shell ] && cmdline="console=ttyS0 tsc_early_khz=$((ips / 1000)) kunit.enable=0 asi_test=shell $extra"
 
-cp "$kernel" "$work/iso/boot/bzImage"
-cp "$initrd" "$work/iso/boot/initrd.gz"
+cp "$ASI_BZIMAGE" "$work/iso/boot/bzImage"
+cp "$ASI_INITRAMFS" "$work/iso/boot/initrd.gz"
 cat >"$work/iso/boot/grub/grub.cfg" <<EOC
 set timeout=0
 serial --unit=0 --speed=115200
@@ -103,7 +99,4 @@ asi_log "Bochs: $suite ended after $(( $(date +%s) - start )) s"
 grep -q 'ACPI control: soft power off' "$work/e9.log" "$work/bochs.log" ||
 	asi_log "$suite: Bochs ended without the guest's power-off (status $brc)"
 
-"$ASI_HARNESS/scan-log.sh" "$log" "$ASI_HARNESS/bochs-allow.txt" || exit 125
-rc=$(sed -n 's/^.*asi-result: \([0-9]*\).*$/\1/p' "$log" | tail -n 1)
-[ -n "$rc" ] || { asi_log "$suite: no result in $log (Bochs exit $brc)"; exit 126; }
-exit "$rc"
+asi_guest_result "$suite" "$log" "$ASI_HARNESS/bochs-allow.txt"

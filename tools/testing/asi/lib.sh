@@ -25,3 +25,23 @@ ASI_MAKE_OPTS_LLVM=(ARCH=x86_64 LLVM=1 "CC=ccache clang" "HOSTCC=ccache clang")
 
 asi_log() { printf '[asi] %s\n' "$*" >&2; }
 asi_die() { printf '[asi] error: %s\n' "$*" >&2; exit 1; }
+
+# The boot images every runner uses: one kernel, one initramfs.
+ASI_BZIMAGE=$ASI_KOUT/arch/x86/boot/bzImage
+ASI_INITRAMFS=$ASI_BUILD/initramfs.cpio.gz
+
+asi_need_images() {
+	[ -f "$ASI_BZIMAGE" ] || asi_die "no kernel at $ASI_BZIMAGE: run make kernel"
+	[ -f "$ASI_INITRAMFS" ] || asi_die "no initramfs at $ASI_INITRAMFS: run make userspace"
+	mkdir -p "$ASI_LOGS"
+}
+
+# The end of a runner: fail on a kernel report in LOG (125), on a missing
+# "asi-result" (126), else return the guest suite's own exit status.
+asi_guest_result() {	# asi_guest_result SUITE LOG [ALLOWLIST]
+	local rc
+	"$ASI_HARNESS/scan-log.sh" "$2" ${3:+"$3"} || return 125
+	rc=$(sed -n 's/^.*asi-result: \([0-9]*\).*$/\1/p' "$2" | tail -n 1)
+	[ -n "$rc" ] || { asi_log "$1: no result in $2"; return 126; }
+	return "$rc"
+}

@@ -26,18 +26,14 @@ shift $((OPTIND - 1))
 suite=${1:?suite name or shell}
 "$ASI_HARNESS/deps.sh" run
 
-kernel=$ASI_KOUT/arch/x86/boot/bzImage
-initrd=$ASI_BUILD/initramfs.cpio.gz
-[ -f "$kernel" ] || asi_die "no kernel at $kernel: run make kernel"
-[ -f "$initrd" ] || asi_die "no initramfs at $initrd: run make userspace"
-mkdir -p "$ASI_LOGS"
+asi_need_images
 log=${log:-$ASI_LOGS/qemu-$suite.log}
 
 # kunit.enable=0: the built-in KUnit suites run under kunit.py only.
 cmdline="console=ttyS0 kunit.enable=0 panic=-1 asi_emu=qemu asi_test=$suite $extra"
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
       -bios qboot.rom -cpu max -smp 4,sockets=1,cores=2,threads=2 -m 2048
-      -kernel "$kernel" -initrd "$initrd" -append "$cmdline" "${gdb[@]}")
+      -kernel "$ASI_BZIMAGE" -initrd "$ASI_INITRAMFS" -append "$cmdline" "${gdb[@]}")
 
 if [ "$suite" = shell ]; then
 	asi_log "shell in QEMU; the console is mirrored to $log; Ctrl-A X quits"
@@ -52,7 +48,4 @@ timeout --foreground -k 5 "$timeout" "${qemu[@]}" -serial "file:$log" </dev/null
 qrc=$?
 [ $qrc -eq 124 ] && { asi_log "$suite: timed out after ${timeout}s"; exit 124; }
 
-"$ASI_HARNESS/scan-log.sh" "$log" || exit 125
-rc=$(sed -n 's/^.*asi-result: \([0-9]*\).*$/\1/p' "$log" | tail -n 1)
-[ -n "$rc" ] || { asi_log "$suite: no result in $log (QEMU exit $qrc)"; exit 126; }
-exit "$rc"
+asi_guest_result "$suite" "$log"
