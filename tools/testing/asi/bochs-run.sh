@@ -85,6 +85,7 @@ echo c >"$work/cont.rc"
 if [ "$suite" = shell ]; then
 	asi_log "Bochs shell on this terminal; 'poweroff -f' to leave"
 	bochs -q -f "$work/bochsrc" -rc "$work/cont.rc"
+	stty sane 2>/dev/null	# Bochs leaves the terminal raw
 	exit 0
 fi
 
