@@ -10,24 +10,17 @@ set -euo pipefail
 
 cc=${1:-gcc}
 case $cc in
-gcc)	out=$ASI_KOUT; opts=("${ASI_MAKE_OPTS_GCC[@]}") ;;
+gcc)	out=$ASI_KOUT ;;
 llvm)	"$ASI_HARNESS/deps.sh" llvm
-	out=$ASI_KOUT_LLVM; opts=("${ASI_MAKE_OPTS_LLVM[@]}") ;;
+	out=$ASI_KOUT_LLVM ;;
 *)	asi_die "usage: $0 [gcc|llvm]" ;;
 esac
 
 "$ASI_HARNESS/prepare-tree.sh"
 mkdir -p "$out" "$ASI_LOGS"
 
-args=()
-for o in "${opts[@]}"; do
-	[[ $o == ARCH=* ]] || args+=(--make_options "$o")
-done
-for k in "$ASI_HARNESS/configs/asi.config" \
-	 $(cd "$ASI_REPO" && git ls-files --cached --others --exclude-standard '*.kunitconfig' 2>/dev/null |
-	   sed "s|^|$ASI_TREE/|"); do
-	args+=(--kunitconfig "$k")
-done
+asi_kunit_args "$cc"
+args=("${ASI_KUNIT_ARGS[@]}")
 
 asi_log "building the $cc kernel in $out"
 start=$(date +%s)

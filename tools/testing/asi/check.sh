@@ -80,6 +80,9 @@ check_w1() {
 	record W=1 $r "$ASI_LOGS/w1.log"
 }
 
+# The log holds what the last build compiled: after an incremental build,
+# the files it touched.  The repository's own files are compiled afresh by
+# the W=1 check every time, so their warnings cannot hide in a warm run.
 check_warnings() {
 	local log=$ASI_LOGS/build-gcc.log
 	[ -f "$log" ] || { record build-warnings 1; return; }

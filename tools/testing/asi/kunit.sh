@@ -10,19 +10,13 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 "$ASI_HARNESS/deps.sh" build run
 
-args=()
-for o in "${ASI_MAKE_OPTS_GCC[@]}"; do
-	[[ $o == ARCH=* ]] || args+=(--make_options "$o")
-done
-for k in "$ASI_HARNESS/configs/asi.config" \
-	 $(cd "$ASI_REPO" && git ls-files --cached --others --exclude-standard '*.kunitconfig' |
-	   sed "s|^|$ASI_TREE/|"); do
-	args+=(--kunitconfig "$k")
-done
+asi_kunit_args gcc
+args=("${ASI_KUNIT_ARGS[@]}")
 [ "${ASI_KUNIT_CMD:-run}" = run ] && args+=(--jobs "$ASI_JOBS")
 mkdir -p "$ASI_LOGS"
 json=$ASI_LOGS/kunit.json
-rm -f "$json" "$ASI_LOGS/kunit.results"
+# No stale console log may be scanned if kunit.py stops before booting.
+rm -f "$json" "$ASI_LOGS/kunit.results" "$ASI_KOUT/test.log"
 
 (cd "$ASI_TREE" && python3 tools/testing/kunit/kunit.py "${ASI_KUNIT_CMD:-run}" \
 	--arch=x86_64 --qemu_config "$ASI_HARNESS/qemu_config.py" \
@@ -34,7 +28,7 @@ rc=${PIPESTATUS[0]}
 python3 "$ASI_HARNESS/kunit-results.py" "$json" kunit/ >"$ASI_LOGS/kunit.results" || rc=1
 [ -s "$ASI_LOGS/kunit.results" ] || { echo "fail kunit/no-results" >>"$ASI_LOGS/kunit.results"; rc=1; }
 
-if "$ASI_HARNESS/scan-log.sh" "$ASI_KOUT/test.log"; then
+if [ -s "$ASI_KOUT/test.log" ] && "$ASI_HARNESS/scan-log.sh" "$ASI_KOUT/test.log"; then
 	echo "pass kunit/log-clean" >>"$ASI_LOGS/kunit.results"
 else
 	echo "fail kunit/log-clean" >>"$ASI_LOGS/kunit.results"

@@ -23,6 +23,23 @@ export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 ASI_MAKE_OPTS_GCC=(ARCH=x86_64 "CC=ccache gcc" "HOSTCC=ccache gcc")
 ASI_MAKE_OPTS_LLVM=(ARCH=x86_64 LLVM=1 "CC=ccache clang" "HOSTCC=ccache clang")
 
+# kunit.py's arguments for the one test-kernel configuration: the make
+# options of the compiler (ARCH comes from --arch), configs/asi.config and
+# every .kunitconfig of the repository.  Usage: asi_kunit_args gcc|llvm
+asi_kunit_args() {
+	local -n opts=ASI_MAKE_OPTS_${1^^}
+	local o k
+	ASI_KUNIT_ARGS=()
+	for o in "${opts[@]}"; do
+		[[ $o == ARCH=* ]] || ASI_KUNIT_ARGS+=(--make_options "$o")
+	done
+	for k in "$ASI_HARNESS/configs/asi.config" \
+		 $(cd "$ASI_REPO" && git ls-files --cached --others --exclude-standard '*.kunitconfig' |
+		   sed "s|^|$ASI_TREE/|"); do
+		ASI_KUNIT_ARGS+=(--kunitconfig "$k")
+	done
+}
+
 asi_log() { printf '[asi] %s\n' "$*" >&2; }
 asi_die() { printf '[asi] error: %s\n' "$*" >&2; exit 1; }
 
