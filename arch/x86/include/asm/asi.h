@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * x86 side of Address Space Isolation: what the generic core in mm/asi
+ * needs from the architecture, and the CR3/PCID arithmetic.
+ */
+#ifndef _ASM_X86_ASI_H
+#define _ASM_X86_ASI_H
+
+#include <linux/types.h>
+#include <asm/processor-flags.h>
+#include <asm/pgtable_types.h>
+
+#ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
+
+struct asi;
+
+/* Per instance: the restricted page table. */
+struct asi_arch {
+	pgd_t *pgd;
+	unsigned long pgd_pa;
+};
+
+/*
+ * Per CPU, kept in the page of per-CPU data that every restricted address
+ * space maps, because the entry code reads it before it can switch CR3.
+ * @full_cr3: the CR3 value to go back to, read when the CPU entered.
+ * @restricted_cr3: the CR3 value of the instance being entered or left.
+ */
+struct asi_arch_cpu {
+	unsigned long full_cr3;
+	unsigned long restricted_cr3;
+};
+
+/*
+ * PCIDs. The kernel uses PCID 0 for "no PCID" and kern_pcid(asid) =
+ * asid + 1 for its TLB_NR_DYN_ASIDS dynamic ASIDs; PTI takes bit 11 for
+ * the user half. ASI never runs with PTI (see Documentation/mm/asi.rst),
+ * so it can use bit 11 too, and gives class N the PCIDs
+ * kern_pcid(asid) | (N + 1) << 7: bits 7-11 hold the class, bits 0-6 the
+ * ASID, so every (class, ASID) pair has a PCID of its own that no kernel
+ * PCID uses.
+ */
+#define ASI_PCID_CLASS_SHIFT	7
+#define ASI_PCID_CLASS_BITS	5
+
+/**
+ * asi_pcid() - the PCID of a class for one of the kernel's dynamic ASIDs
+ * @class_id: the class index, 0 to ASI_MAX_CLASSES - 1
+ * @asid: the dynamic ASID, 0 to TLB_NR_DYN_ASIDS - 1
+ *
+ * Return: the 12-bit PCID.
+ */
+static __always_inline u16 asi_pcid(unsigned int class_id, u16 asid)
+{
+	return (asid + 1) | ((class_id + 1) << ASI_PCID_CLASS_SHIFT);
+}
+
+/**
+ * asi_build_cr3() - a CR3 value for a restricted page table
+ * @pgd_pa: physical address of the page table
+ * @pcid: the PCID, or 0 when the CPU has no PCID
+ * @noflush: keep the TLB entries tagged with @pcid
+ *
+ * Return: the value to write to CR3.
+ */
+static __always_inline unsigned long asi_build_cr3(unsigned long pgd_pa,
+						   u16 pcid, bool noflush)
+{
+	unsigned long cr3 = pgd_pa | pcid;
+
+	if (pcid && noflush)
+		cr3 |= X86_CR3_PCID_NOFLUSH;
+	return cr3;
+}
+
+/* Only the page-table address, without PCID or the no-flush bit. */
+static __always_inline bool asi_cr3_same_table(unsigned long a, unsigned long b)
+{
+	return ((a ^ b) & CR3_ADDR_MASK) == 0;
+}
+
+static __always_inline unsigned long asi_read_cr3(void)
+{
+	unsigned long val;
+
+	asm volatile("mov %%cr3, %0" : "=r" (val) : : "memory");
+	return val;
+}
+
+static __always_inline void asi_write_cr3(unsigned long val)
+{
+	asm volatile("mov %0, %%cr3" : : "r" (val) : "memory");
+}
+
+void asi_invalidate_asid(u16 asid);
+
+extern bool asi_boot_enabled;
+bool asi_boot_requested(void);
+void asi_check_boottime_disable(void);
+
+#else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
+
+#define asi_boot_enabled false
+static inline void asi_invalidate_asid(u16 asid) { }
+static inline void asi_check_boottime_disable(void) { }
+
+#endif /* CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
+
+#endif /* _ASM_X86_ASI_H */

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * When ASI can run on this machine, and its setup at boot.
+ */
+
+#define pr_fmt(fmt) "asi: " fmt
+
+#include <linux/asi.h>
+#include <linux/init.h>
+#include <asm/cpufeature.h>
+
+#include "../../../../mm/asi/internal.h"
+#include "asi.h"
+
+/*
+ * Called by init_mem_mapping() right after PTI made its choice and before
+ * the direct map is built: ASI needs kernel mappings without the global
+ * bit, or their TLB entries would survive the switch to a restricted CR3.
+ *
+ * ASI and PTI do not compose: both own the CR3 switch on the same paths,
+ * and composing them would need two page tables per instance and a
+ * second PCID per class. A CPU vulnerable to Meltdown needs PTI more than
+ * ASI, so PTI wins: ASI stays off unless PTI is off (pti=off, or a CPU
+ * that does not need it).
+ */
+void __init asi_check_boottime_disable(void)
+{
+	if (!asi_boot_requested())
+		return;
+	if (boot_cpu_has(X86_FEATURE_PTI)) {
+		pr_info("off: page table isolation (PTI) is on, boot with pti=off to use ASI\n");
+		return;
+	}
+	if (boot_cpu_has(X86_FEATURE_XENPV)) {
+		pr_info("off: not supported in a Xen PV guest\n");
+		return;
+	}
+	asi_boot_enabled = true;
+}
+
+int __init asi_arch_init(void)
+{
+	/*
+	 * These read per-CPU data in the entry assembly, before the C entry
+	 * code can leave ASI, and that data is not mapped: FRED entry is not
+	 * hooked at all; kernel IBRS (retbleed=ibrs) reads the SPEC_CTRL
+	 * shadow; call depth tracking (retbleed=stuff) keeps its counter per
+	 * CPU.
+	 */
+	if (cpu_feature_enabled(X86_FEATURE_FRED) ||
+	    boot_cpu_has(X86_FEATURE_KERNEL_IBRS) ||
+	    boot_cpu_has(X86_FEATURE_CALL_DEPTH)) {
+		pr_info("off: FRED, kernel IBRS and call depth tracking are not supported yet\n");
+		return -EOPNOTSUPP;
+	}
+	return asi_arch_build_global_pgd();
+}

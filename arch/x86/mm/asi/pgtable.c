@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The restricted page tables.
+ *
+ * One template page table, asi_global_pgd, holds everything every
+ * restricted address space maps. Each instance gets a PGD page of its own
+ * whose kernel half is a copy of the template's top-level entries, so all
+ * instances share the template's lower-level tables: a global mapping
+ * added or removed later shows up in every instance at once and nothing
+ * ever needs syncing. That only holds if no top-level entry changes once
+ * instances exist, so the entries for every range ASI may map are
+ * allocated at boot, as x86 does for vmalloc (preallocate_vmalloc_pages()).
+ * The user half of every instance is empty: no user memory is mapped.
+ *
+ * Every restricted mapping points at the same physical page as the full
+ * kernel's, with the same or fewer permissions (text and read-only data
+ * are made read-only here before mark_rodata_ro() does it in the full
+ * table). What is mapped, and why:
+ *
+ * - kernel text: the restricted code, the entry code and the handlers'
+ *   first instructions run from it; it is no secret (distribution
+ *   kernels ship it).
+ * - kernel read-only data (.rodata, including __ro_after_init): constants
+ *   and tables the restricted code reads, and __per_cpu_offset[], which
+ *   the NMI entry code reads to find this CPU's data before it reaches
+ *   C. Secrets do not belong in read-only data; one that is there is a
+ *   bug to fix in its owner.
+ * - the CPU entry area, shared with the full kernel at the level below
+ *   the PGD exactly as PTI shares it with user space: the IDT and GDT
+ *   aliases the CPU reads on every event, the TSS, the IST and entry
+ *   stacks, and the debug-store buffers the CPU writes while restricted.
+ * - per CPU, two pages: the one holding fixed_percpu_data (the stack
+ *   protector canary, read by every C function) and asi_cpu_page, ASI's
+ *   own state, which fills its page alone.
+ * - the stacks of tasks that enter ASI (asi_task_init()), and of the idle
+ *   tasks: the CPU pushes exception frames on them while restricted.
+ *
+ * Everything else, including the direct map, vmalloc, modules, other
+ * per-CPU data, every task_struct and every other stack, is absent.
+ */
+
+#define pr_fmt(fmt) "asi: " fmt
+
+#include <kunit/static_stub.h>
+#include <linux/asi.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <asm/cpu_entry_area.h>
+#include <asm/pgalloc.h>
+#include <asm/processor.h>
+#include <asm/sections.h>
+#include <asm/set_memory.h>
+#include <asm/tlbflush.h>
+
+#include "../../../../mm/asi/internal.h"
+#include "asi.h"
+
+static pgd_t *asi_global_pgd;
+static DEFINE_MUTEX(asi_pgtable_lock);
+/* Set once the first instance exists: no top-level entry may change after. */
+static bool asi_pgd_frozen;
+
+static int asi_populate_pgd_entry(unsigned long addr)
+{
+	pgd_t *pgd = asi_global_pgd + pgd_index(addr);
+	p4d_t *p4d;
+
+	if (pgtable_l5_enabled() && pgd_none(*pgd)) {
+		unsigned long page = get_zeroed_page(GFP_KERNEL);
+
+		if (!page)
+			return -ENOMEM;
+		set_pgd(pgd, __pgd(_KERNPG_TABLE | __pa(page)));
+	}
+	p4d = p4d_offset(pgd, addr);
+	if (!pgtable_l5_enabled() && p4d_none(*p4d)) {
+		unsigned long page = get_zeroed_page(GFP_KERNEL);
+
+		if (!page)
+			return -ENOMEM;
+		set_p4d(p4d, __p4d(_KERNPG_TABLE | __pa(page)));
+	}
+	return 0;
+}
+
+static int __init asi_preallocate(unsigned long start, unsigned long end)
+{
+	unsigned long addr;
+	int err;
+
+	for (addr = start & PGDIR_MASK; addr - 1 < end - 1; addr += PGDIR_SIZE) {
+		err = asi_populate_pgd_entry(addr);
+		if (err)
+			return err;
+		if (addr + PGDIR_SIZE < addr)
+			break;
+	}
+	return 0;
+}
+
+/* Walk the template to the PTE of @addr, allocating tables on the way. */
+static pte_t *asi_walk_alloc_pte(unsigned long addr)
+{
+	pgd_t *pgd = asi_global_pgd + pgd_index(addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+
+	/*
+	 * Top-level entries (the PGD's, or with 4-level paging the folded
+	 * P4D's) may only be added before the first instance copied them.
+	 */
+	if (pgd_none(*pgd)) {
+		if (asi_pgd_frozen || asi_populate_pgd_entry(addr))
+			return ERR_PTR(-EFAULT);
+	}
+	p4d = p4d_offset(pgd, addr);
+	if (p4d_none(*p4d)) {
+		unsigned long page;
+
+		if (!pgtable_l5_enabled() && asi_pgd_frozen)
+			return ERR_PTR(-EFAULT);
+		page = get_zeroed_page(GFP_KERNEL);
+		if (!page)
+			return ERR_PTR(-ENOMEM);
+		set_p4d(p4d, __p4d(_KERNPG_TABLE | __pa(page)));
+	}
+	if (p4d_leaf(*p4d))
+		return ERR_PTR(-EFAULT);
+	pud = pud_offset(p4d, addr);
+	if (pud_none(*pud)) {
+		unsigned long page = get_zeroed_page(GFP_KERNEL);
+
+		if (!page)
+			return ERR_PTR(-ENOMEM);
+		set_pud(pud, __pud(_KERNPG_TABLE | __pa(page)));
+	}
+	if (pud_leaf(*pud))
+		return ERR_PTR(-EFAULT);
+	pmd = pmd_offset(pud, addr);
+	if (pmd_none(*pmd)) {
+		unsigned long page = get_zeroed_page(GFP_KERNEL);
+
+		if (!page)
+			return ERR_PTR(-ENOMEM);
+		set_pmd(pmd, __pmd(_KERNPG_TABLE | __pa(page)));
+	}
+	if (pmd_leaf(*pmd))
+		return ERR_PTR(-EFAULT);
+	return pte_offset_kernel(pmd, addr);
+}
+
+/* The 4K mapping of @addr in the full kernel page table, or an empty PTE. */
+static pte_t asi_full_pte(unsigned long addr)
+{
+	unsigned int level;
+	unsigned long pfn;
+	pgprot_t prot;
+	pte_t *kpte = lookup_address(addr, &level);
+
+	if (!kpte || !pte_present(*kpte))
+		return __pte(0);
+
+	switch (level) {
+	case PG_LEVEL_4K:
+		return *kpte;
+	case PG_LEVEL_2M:
+		pfn = pmd_pfn(*(pmd_t *)kpte) + ((addr & ~PMD_MASK) >> PAGE_SHIFT);
+		prot = pgprot_large_2_4k(pmd_pgprot(*(pmd_t *)kpte));
+		break;
+	case PG_LEVEL_1G:
+		pfn = pud_pfn(*(pud_t *)kpte) + ((addr & ~PUD_MASK) >> PAGE_SHIFT);
+		prot = pgprot_large_2_4k(pud_pgprot(*(pud_t *)kpte));
+		break;
+	default:
+		return __pte(0);
+	}
+	return pfn_pte(pfn, prot);
+}
+
+/*
+ * Map [start, end) in the template exactly as the full kernel maps it,
+ * with the permission bits @clear dropped and @set added (never more
+ * rights than the full mapping has). Pages the full kernel does not map
+ * are an error when @must_exist, skipped otherwise.
+ */
+static int asi_map_range(unsigned long start, unsigned long end,
+			 pteval_t clear, pteval_t set, bool must_exist)
+{
+	unsigned long addr;
+
+	for (addr = start & PAGE_MASK; addr < end; addr += PAGE_SIZE) {
+		pte_t full = asi_full_pte(addr);
+		pte_t *pte;
+
+		if (!pte_present(full)) {
+			if (!must_exist)
+				continue;
+			pr_err("cannot map 0x%lx: the kernel does not map it\n", addr);
+			return -EFAULT;
+		}
+		pte = asi_walk_alloc_pte(addr);
+		if (IS_ERR(pte)) {
+			pr_err("cannot map 0x%lx: %pe\n", addr, pte);
+			return PTR_ERR(pte);
+		}
+		set_pte(pte, pte_set_flags(pte_clear_flags(full, clear),
+					   set & __supported_pte_mask));
+	}
+	return 0;
+}
+
+/* The template's PTE of @addr, without allocating; NULL if absent. */
+static pte_t *asi_lookup_pte(pgd_t *pgd_base, unsigned long addr)
+{
+	pgd_t *pgd = pgd_base + pgd_index(addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+
+	if (!pgd_present(*pgd))
+		return NULL;
+	p4d = p4d_offset(pgd, addr);
+	if (!p4d_present(*p4d) || p4d_leaf(*p4d))
+		return NULL;
+	pud = pud_offset(p4d, addr);
+	if (!pud_present(*pud) || pud_leaf(*pud))
+		return NULL;
+	pmd = pmd_offset(pud, addr);
+	if (!pmd_present(*pmd) || pmd_leaf(*pmd))
+		return NULL;
+	return pte_offset_kernel(pmd, addr);
+}
+
+int asi_arch_map_global(const void *addr, size_t size)
+{
+	unsigned long start = (unsigned long)addr;
+	int err;
+
+	mutex_lock(&asi_pgtable_lock);
+	err = asi_map_range(start, start + size, 0, 0, true);
+	mutex_unlock(&asi_pgtable_lock);
+	return err;
+}
+
+/*
+ * Called when a task's stack is released, from the scheduler's
+ * finish_task_switch() with preemption off: no sleeping lock. Clearing
+ * PTEs needs none (the tables stay, and nobody maps the same pages at the
+ * same time); the flush, done before the stack can be reused, takes the
+ * pages out of every CPU's TLB, restricted PCIDs included.
+ */
+void asi_arch_unmap_global(const void *addr, size_t size)
+{
+	unsigned long start = (unsigned long)addr & PAGE_MASK;
+	unsigned long end = PAGE_ALIGN((unsigned long)addr + size);
+	unsigned long va;
+
+	for (va = start; va < end; va += PAGE_SIZE) {
+		pte_t *pte = asi_lookup_pte(asi_global_pgd, va);
+
+		if (pte)
+			pte_clear(&init_mm, va, pte);
+	}
+	flush_tlb_kernel_range(start, end);
+}
+
+int asi_arch_instance_init(struct asi *asi)
+{
+	pgd_t *pgd;
+
+	KUNIT_STATIC_STUB_REDIRECT(asi_arch_instance_init, asi);
+
+	pgd = (pgd_t *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
+	if (!pgd)
+		return -ENOMEM;
+
+	mutex_lock(&asi_pgtable_lock);
+	asi_pgd_frozen = true;
+	clone_pgd_range(pgd + KERNEL_PGD_BOUNDARY,
+			asi_global_pgd + KERNEL_PGD_BOUNDARY,
+			KERNEL_PGD_PTRS);
+	mutex_unlock(&asi_pgtable_lock);
+
+	asi->arch.pgd = pgd;
+	asi->arch.pgd_pa = __pa(pgd);
+	return 0;
+}
+
+void asi_arch_instance_free(struct asi *asi)
+{
+	/* The lower levels belong to the template and stay. */
+	free_page((unsigned long)asi->arch.pgd);
+}
+
+bool asi_arch_mapped_in_full(unsigned long address)
+{
+	return pte_present(asi_full_pte(address));
+}
+
+/**
+ * asi_arch_maps() - does an instance's page table map an address?
+ * @asi: the instance
+ * @addr: the address
+ *
+ * A walk in software, for tests and debugging.
+ *
+ * Return: true when @addr has a present translation in @asi.
+ */
+bool asi_arch_maps(struct asi *asi, unsigned long addr)
+{
+	pgd_t *pgd = asi->arch.pgd + pgd_index(addr);
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+
+	if (!pgd_present(*pgd))
+		return false;
+	p4d = p4d_offset(pgd, addr);
+	if (!p4d_present(*p4d))
+		return false;
+	if (p4d_leaf(*p4d))
+		return true;
+	pud = pud_offset(p4d, addr);
+	if (!pud_present(*pud))
+		return false;
+	if (pud_leaf(*pud))
+		return true;
+	pmd = pmd_offset(pud, addr);
+	if (!pmd_present(*pmd))
+		return false;
+	if (pmd_leaf(*pmd))
+		return true;
+	return pte_present(*pte_offset_kernel(pmd, addr));
+}
+
+/* Share the full kernel's entry for the CPU entry area, as PTI does. */
+static int __init asi_share_cpu_entry_area(void)
+{
+	unsigned long addr = CPU_ENTRY_AREA_BASE;
+	p4d_t *kernel_p4d = p4d_offset(pgd_offset_k(addr), addr);
+	pgd_t *pgd = asi_global_pgd + pgd_index(addr);
+	int err;
+
+	if (pgtable_l5_enabled()) {
+		err = asi_populate_pgd_entry(addr);
+		if (err)
+			return err;
+	}
+	*p4d_offset(pgd, addr) = *kernel_p4d;
+	return 0;
+}
+
+static int __init asi_map_percpu(void)
+{
+	int cpu, err;
+
+	for_each_possible_cpu(cpu) {
+		err = asi_map_range((unsigned long)per_cpu_ptr(&fixed_percpu_data, cpu),
+				    (unsigned long)per_cpu_ptr(&fixed_percpu_data, cpu) + 1,
+				    0, 0, true);
+		if (err)
+			return err;
+		err = asi_map_range((unsigned long)per_cpu_ptr(&asi_cpu_page, cpu),
+				    (unsigned long)per_cpu_ptr(&asi_cpu_page, cpu) +
+				    sizeof(union asi_cpu_page), 0, 0, true);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int __init asi_arch_build_global_pgd(void)
+{
+	unsigned long dmap_end = PAGE_OFFSET + (max_pfn << PAGE_SHIFT);
+	int err;
+
+	BUILD_BUG_ON(sizeof(union asi_cpu_page) != PAGE_SIZE);
+
+	asi_global_pgd = (pgd_t *)get_zeroed_page(GFP_KERNEL);
+	if (!asi_global_pgd)
+		return -ENOMEM;
+
+	err = asi_share_cpu_entry_area();
+	if (!err)
+		err = asi_preallocate(PAGE_OFFSET, dmap_end);
+	if (!err)
+		err = asi_preallocate(VMALLOC_START, VMALLOC_END);
+	if (!err)
+		err = asi_preallocate(__START_KERNEL_map, MODULES_END);
+
+	/* Text: read-only and executable, as mark_rodata_ro() will leave it. */
+	if (!err)
+		err = asi_map_range((unsigned long)_text, (unsigned long)_etext,
+				    _PAGE_RW, 0, true);
+	/* Read-only data: read-only and not executable. */
+	if (!err)
+		err = asi_map_range((unsigned long)__start_rodata,
+				    (unsigned long)__end_rodata, _PAGE_RW, _PAGE_NX,
+				    true);
+	if (!err)
+		err = asi_map_percpu();
+	if (err)
+		return err;
+
+	/*
+	 * Kernel data must not stay in the TLB across a switch to a
+	 * restricted CR3: clear the global bit left on the image by the
+	 * early page tables (the rest of the kernel is mapped without it,
+	 * see asi_check_boottime_disable()).
+	 */
+	set_memory_nonglobal(PFN_ALIGN(_text),
+			     (ALIGN((unsigned long)_end, PMD_SIZE) -
+			      PFN_ALIGN(_text)) >> PAGE_SHIFT);
+	return 0;
+}

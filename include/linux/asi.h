@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Address Space Isolation (ASI): run parts of the kernel in a restricted
+ * address space that maps nothing secret.
+ *
+ * See Documentation/mm/asi.rst for the design, the threat model and the
+ * rules every class must follow.
+ */
+#ifndef _LINUX_ASI_H
+#define _LINUX_ASI_H
+
+#include <linux/types.h>
+#include <linux/asi_types.h>
+
+struct pt_regs;
+struct task_struct;
+
+/**
+ * enum asi_exit_reason - why a CPU left its restricted address space
+ * @ASI_EXIT_EXPLICIT: asi_exit() was called.
+ * @ASI_EXIT_FAULT: a page fault; an ASI fault when the full address space
+ *	maps the address, otherwise an ordinary fault that happened while
+ *	restricted.
+ * @ASI_EXIT_INTERRUPT: a device interrupt or a system vector (IPI, timer).
+ * @ASI_EXIT_EXCEPTION: any other exception (#UD, #BP, #GP, ...).
+ * @ASI_EXIT_NMI: an NMI or another paranoid entry (#MC, #DB, #DF).
+ * @ASI_EXIT_CONTEXT_SWITCH: the scheduler switched away from a restricted
+ *	task. Every path into the scheduler leaves ASI earlier, so this
+ *	counts a safety net that should stay at zero.
+ * @ASI_EXIT_NR: number of reasons.
+ */
+enum asi_exit_reason {
+	ASI_EXIT_EXPLICIT,
+	ASI_EXIT_FAULT,
+	ASI_EXIT_INTERRUPT,
+	ASI_EXIT_EXCEPTION,
+	ASI_EXIT_NMI,
+	ASI_EXIT_CONTEXT_SWITCH,
+	ASI_EXIT_NR,
+};
+
+/**
+ * struct asi_class_ops - what a class does on each transition
+ * @post_asi_enter: called after the CPU switched to the restricted address
+ *	space, before asi_enter() or the interrupt return that entered it
+ *	returns. Typical use: flush CPU buffers that may hold secrets, then
+ *	let the SMT sibling run untrusted code again.
+ * @pre_asi_exit: called while the CPU is still restricted, right before
+ *	it switches to the full address space. Typical use: make sure the
+ *	SMT sibling runs nothing untrusted while this CPU can touch secrets.
+ *
+ * Both hooks may be NULL. They take no argument: they act on per-CPU
+ * state. They run with interrupts disabled, in the restricted address
+ * space, possibly from NMI context and from the outermost interrupt
+ * return where RCU is not watching, so they must be noinstr, must not
+ * sleep, lock, trace or touch anything the class does not map. They must
+ * be built-in code: asi_register_class() refuses hooks outside the core
+ * kernel text, which is the only text a restricted address space maps.
+ *
+ * Each real transition runs its hook exactly once. A hook can itself be
+ * interrupted by an NMI, and that NMI's own transitions run the hooks of
+ * the same class (pre_asi_exit on the way in, post_asi_enter on the way
+ * out) nested inside the interrupted hook, so a hook must be correct
+ * when its effect is undone and redone by such a nested pair before it
+ * finishes.
+ */
+struct asi_class_ops {
+	void (*post_asi_enter)(void);
+	void (*pre_asi_exit)(void);
+};
+
+#ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
+
+#include <linux/jump_label.h>
+#include <linux/percpu-defs.h>
+
+/* A class handle. The registry owns the storage; never dereference it. */
+struct asi_class;
+/* A restricted address space of one class. */
+struct asi;
+
+#define ASI_MAX_CLASSES		16
+#define ASI_CLASS_NAME_LEN	16
+
+DECLARE_STATIC_KEY_FALSE(asi_enabled_key);
+
+/**
+ * asi_enabled() - is ASI on in this boot?
+ *
+ * Return: true when the ``asi=`` boot parameter, the Kconfig default and
+ * the CPU allowed ASI and the core has not been switched off by an
+ * internal inconsistency since. A patched-out branch when it is off.
+ */
+static __always_inline bool asi_enabled(void)
+{
+	return static_branch_likely(&asi_enabled_key);
+}
+
+struct asi_class *asi_register_class(const char *name,
+				     const struct asi_class_ops *ops,
+				     unsigned long flags);
+int asi_unregister_class(struct asi_class *class);
+
+struct asi *asi_create(struct asi_class *class, void *owner);
+struct asi *asi_get(struct asi *asi);
+void asi_put(struct asi *asi);
+void *asi_owner(struct asi *asi);
+struct asi_class *asi_class_of(struct asi *asi);
+
+int asi_task_init(void);
+
+void asi_enter(struct asi *asi);
+void asi_exit(void);
+
+void asi_critical_begin(void);
+void asi_critical_end(void);
+
+bool asi_is_restricted(void);
+struct asi *asi_current(void);
+struct asi *asi_target(void);
+
+unsigned long asi_intr_enter(enum asi_exit_reason reason);
+void asi_intr_exit(unsigned long state);
+
+bool asi_handle_page_fault(struct pt_regs *regs, unsigned long error_code,
+			   unsigned long address);
+
+void asi_idle_enter(void);
+void asi_idle_exit(void);
+
+void asi_context_switch(struct task_struct *prev);
+void asi_release_task_stack(struct task_struct *tsk);
+
+#else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
+
+struct asi_class;
+struct asi;
+
+static inline bool asi_enabled(void) { return false; }
+static inline struct asi_class *asi_register_class(const char *name,
+		const struct asi_class_ops *ops, unsigned long flags)
+{
+	return NULL;
+}
+static inline int asi_unregister_class(struct asi_class *class) { return 0; }
+static inline struct asi *asi_create(struct asi_class *class, void *owner)
+{
+	return NULL;
+}
+static inline struct asi *asi_get(struct asi *asi) { return asi; }
+static inline void asi_put(struct asi *asi) { }
+static inline void *asi_owner(struct asi *asi) { return NULL; }
+static inline struct asi_class *asi_class_of(struct asi *asi) { return NULL; }
+static inline int asi_task_init(void) { return 0; }
+static inline void asi_enter(struct asi *asi) { }
+static inline void asi_exit(void) { }
+static inline void asi_critical_begin(void) { }
+static inline void asi_critical_end(void) { }
+static inline bool asi_is_restricted(void) { return false; }
+static inline struct asi *asi_current(void) { return NULL; }
+static inline struct asi *asi_target(void) { return NULL; }
+static __always_inline unsigned long asi_intr_enter(enum asi_exit_reason reason)
+{
+	return 0;
+}
+static __always_inline void asi_intr_exit(unsigned long state) { }
+static inline bool asi_handle_page_fault(struct pt_regs *regs,
+					 unsigned long error_code,
+					 unsigned long address)
+{
+	return false;
+}
+static __always_inline void asi_idle_enter(void) { }
+static __always_inline void asi_idle_exit(void) { }
+static inline void asi_context_switch(struct task_struct *prev) { }
+static inline void asi_release_task_stack(struct task_struct *tsk) { }
+
+#endif /* CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
+
+#endif /* _LINUX_ASI_H */

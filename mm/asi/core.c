@@ -1,0 +1,686 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Address Space Isolation: the class registry, instances and the
+ * enter/exit state machine.
+ *
+ * The state machine has two variables: this CPU's @curr (the instance
+ * whose page table CR3 holds or is about to hold) and the task's
+ * asi.target (the instance the task wants to run in). CR3 itself is the
+ * third witness: an interrupt decides whether it interrupted a restricted
+ * context by comparing CR3 with the restricted table, never by trusting
+ * @curr alone, so every window inside a transition reads consistently:
+ *
+ *   enter: target = A; curr = A; CR3 = A; post_asi_enter()
+ *   exit:  pre_asi_exit(); CR3 = full; curr = NULL; target = NULL
+ *
+ * An NMI that lands before the CR3 write of an enter, or after the CR3
+ * write of an exit, finds the full table and does nothing. One that
+ * lands between finds the restricted table, makes a complete exit of its
+ * own (pre_asi_exit, CR3 = full) and on return a complete enter of the
+ * target (CR3 = A, post_asi_enter), which is still A in both cases.
+ *
+ * See Documentation/mm/asi.rst.
+ */
+
+#define pr_fmt(fmt) "asi: " fmt
+
+#include <linux/asi.h>
+#include <linux/init.h>
+#include <linux/instrumentation.h>
+#include <linux/kallsyms.h>
+#include <linux/sched.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#define CREATE_TRACE_POINTS
+#include <trace/events/asi.h>
+
+#include "internal.h"
+
+DEFINE_STATIC_KEY_FALSE(asi_enabled_key);
+EXPORT_SYMBOL_GPL(asi_enabled_key);
+
+DEFINE_PER_CPU_PAGE_ALIGNED(union asi_cpu_page, asi_cpu_page);
+DEFINE_PER_CPU(struct asi_stats[ASI_MAX_CLASSES], asi_stats);
+
+struct asi_class asi_classes[ASI_MAX_CLASSES];
+DEFINE_MUTEX(asi_class_lock);
+bool asi_disabled_by_warn;
+static atomic64_t asi_generation;
+
+const char *const asi_exit_reason_names[ASI_EXIT_NR] = {
+	[ASI_EXIT_EXPLICIT]		= "explicit",
+	[ASI_EXIT_FAULT]		= "page_fault",
+	[ASI_EXIT_INTERRUPT]		= "interrupt",
+	[ASI_EXIT_EXCEPTION]		= "exception",
+	[ASI_EXIT_NMI]			= "nmi",
+	[ASI_EXIT_CONTEXT_SWITCH]	= "context_switch",
+};
+static_assert(ARRAY_SIZE(asi_exit_reason_names) == ASI_EXIT_NR);
+
+/*
+ * Boot-time switch: asi=on|off, defaulting to the Kconfig choice. The
+ * architecture turns it into asi_boot_enabled early, before it builds the
+ * direct map, because ASI needs kernel TLB entries that are not global.
+ */
+static bool asi_param_on __initdata =
+	IS_ENABLED(CONFIG_ADDRESS_SPACE_ISOLATION_DEFAULT_ON);
+bool asi_boot_enabled __ro_after_init;
+
+static int __init asi_parse_param(char *arg)
+{
+	if (!arg)
+		return -EINVAL;
+	if (!strcmp(arg, "on")) {
+		asi_param_on = true;
+	} else if (!strcmp(arg, "off")) {
+		asi_param_on = false;
+	} else {
+		pr_err("invalid asi=%s, expected on or off; keeping %s\n",
+		       arg, asi_param_on ? "on" : "off");
+		return -EINVAL;
+	}
+	return 0;
+}
+early_param("asi", asi_parse_param);
+
+/* Did the command line (or the Kconfig default) ask for ASI? */
+bool __init asi_boot_requested(void)
+{
+	return asi_param_on;
+}
+
+void asi_disable(const char *why, unsigned long ip)
+{
+	if (xchg(&asi_disabled_by_warn, true))
+		return;
+	pr_err("internal inconsistency (%s) at %pS: ASI is off for the rest of this boot\n",
+	       why, (void *)ip);
+}
+
+/**
+ * asi_register_class() - register a kind of restricted address space
+ * @name: a unique, non-empty name of at most ASI_CLASS_NAME_LEN - 1 chars
+ * @ops: the class's hooks; both may be NULL, but @ops may not
+ * @flags: none are defined yet; must be 0
+ *
+ * Context: process context, may sleep.
+ * Return: the class handle, or an ERR_PTR(): -EOPNOTSUPP when ASI is off,
+ * -EINVAL for a bad name, flags or ops (a hook outside the core kernel
+ * text), -EEXIST for a name already registered, -ENOSPC when all
+ * ASI_MAX_CLASSES slots are taken.
+ */
+struct asi_class *asi_register_class(const char *name,
+				     const struct asi_class_ops *ops,
+				     unsigned long flags)
+{
+	struct asi_class *class, *free = NULL;
+	int i;
+
+	if (!static_key_enabled(&asi_enabled_key))
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!name || !name[0] || strlen(name) >= ASI_CLASS_NAME_LEN || !ops ||
+	    flags)
+		return ERR_PTR(-EINVAL);
+	/* A restricted address space maps only the core kernel text. */
+	if ((ops->pre_asi_exit &&
+	     !core_kernel_text((unsigned long)ops->pre_asi_exit)) ||
+	    (ops->post_asi_enter &&
+	     !core_kernel_text((unsigned long)ops->post_asi_enter)))
+		return ERR_PTR(-EINVAL);
+
+	mutex_lock(&asi_class_lock);
+	for (i = 0; i < ASI_MAX_CLASSES; i++) {
+		class = &asi_classes[i];
+		if (!class->registered) {
+			if (!free)
+				free = class;
+			continue;
+		}
+		if (!strcmp(class->name, name)) {
+			mutex_unlock(&asi_class_lock);
+			return ERR_PTR(-EEXIST);
+		}
+	}
+	if (!free) {
+		mutex_unlock(&asi_class_lock);
+		return ERR_PTR(-ENOSPC);
+	}
+	strscpy(free->name, name, sizeof(free->name));
+	free->ops = ops;
+	free->flags = flags;
+	free->id = free - asi_classes;
+	atomic_set(&free->nr_instances, 0);
+	free->registered = true;
+	mutex_unlock(&asi_class_lock);
+	return free;
+}
+EXPORT_SYMBOL_GPL(asi_register_class);
+
+/**
+ * asi_unregister_class() - give a class's slot back
+ * @class: a handle from asi_register_class()
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EINVAL for a handle that is not registered, or -EBUSY while
+ * the class still has instances.
+ */
+int asi_unregister_class(struct asi_class *class)
+{
+	int ret = 0;
+
+	if (IS_ERR_OR_NULL(class) || class < asi_classes ||
+	    class >= asi_classes + ASI_MAX_CLASSES)
+		return -EINVAL;
+
+	mutex_lock(&asi_class_lock);
+	if (!class->registered)
+		ret = -EINVAL;
+	else if (atomic_read(&class->nr_instances))
+		ret = -EBUSY;
+	else
+		class->registered = false;
+	mutex_unlock(&asi_class_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(asi_unregister_class);
+
+/**
+ * asi_create() - create a restricted address space
+ * @class: the class it belongs to
+ * @owner: an opaque pointer for the client (a VM, for KVM); may be NULL
+ *
+ * The new instance maps what every restricted address space maps (see
+ * Documentation/mm/asi.rst) and nothing else. It holds one reference.
+ *
+ * Context: process context, may sleep.
+ * Return: the instance or an ERR_PTR(): -EINVAL for a class that is not
+ * registered, -ENOMEM.
+ */
+struct asi *asi_create(struct asi_class *class, void *owner)
+{
+	struct asi *asi;
+	int err;
+
+	if (IS_ERR_OR_NULL(class) || class < asi_classes ||
+	    class >= asi_classes + ASI_MAX_CLASSES)
+		return ERR_PTR(-EINVAL);
+
+	asi = kzalloc(sizeof(*asi), GFP_KERNEL);
+	if (!asi)
+		return ERR_PTR(-ENOMEM);
+
+	mutex_lock(&asi_class_lock);
+	if (!class->registered) {
+		err = -EINVAL;
+		goto err_unlock;
+	}
+	asi->class = class;
+	asi->owner = owner;
+	asi->generation = atomic64_inc_return(&asi_generation);
+	refcount_set(&asi->ref, 1);
+	err = asi_arch_instance_init(asi);
+	if (err)
+		goto err_unlock;
+	atomic_inc(&class->nr_instances);
+	mutex_unlock(&asi_class_lock);
+	return asi;
+
+err_unlock:
+	mutex_unlock(&asi_class_lock);
+	kfree(asi);
+	return ERR_PTR(err);
+}
+EXPORT_SYMBOL_GPL(asi_create);
+
+/**
+ * asi_get() - take a reference on an instance
+ * @asi: the instance
+ *
+ * Return: @asi.
+ */
+struct asi *asi_get(struct asi *asi)
+{
+	refcount_inc(&asi->ref);
+	return asi;
+}
+EXPORT_SYMBOL_GPL(asi_get);
+
+/**
+ * asi_put() - drop a reference; the last one destroys the instance
+ * @asi: the instance, or NULL
+ *
+ * The owner must have left the instance on every CPU (asi_exit()) before
+ * dropping the last reference; one that is still loaded somewhere trips
+ * the safety valve instead of being freed under that CPU.
+ *
+ * Context: process context, may sleep.
+ */
+void asi_put(struct asi *asi)
+{
+	struct asi_class *class;
+	int cpu;
+
+	if (!asi || !refcount_dec_and_test(&asi->ref))
+		return;
+
+	for_each_possible_cpu(cpu) {
+		if (ASI_WARN_ON(READ_ONCE(per_cpu(asi_cpu_page, cpu).cpu.curr) == asi))
+			return;	/* leak it rather than free it under a CPU */
+	}
+
+	class = asi->class;
+	asi_arch_instance_free(asi);
+	kfree(asi);
+	atomic_dec(&class->nr_instances);
+}
+EXPORT_SYMBOL_GPL(asi_put);
+
+/**
+ * asi_owner() - the owner given to asi_create()
+ * @asi: the instance
+ *
+ * Return: the owner pointer.
+ */
+void *asi_owner(struct asi *asi)
+{
+	return asi->owner;
+}
+EXPORT_SYMBOL_GPL(asi_owner);
+
+/**
+ * asi_class_of() - the class of an instance
+ * @asi: the instance
+ *
+ * Return: the class handle.
+ */
+struct asi_class *asi_class_of(struct asi *asi)
+{
+	return asi->class;
+}
+EXPORT_SYMBOL_GPL(asi_class_of);
+
+/**
+ * asi_task_init() - prepare the current task to enter restricted spaces
+ *
+ * Maps the task's stack in every restricted address space: the CPU pushes
+ * exception frames on it while restricted, so it must be there. The
+ * mapping goes when the stack is freed. Calling it again is cheap.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EOPNOTSUPP when ASI is off, or -ENOMEM.
+ */
+int asi_task_init(void)
+{
+	void *stack = task_stack_page(current);
+	int err;
+
+	if (!static_key_enabled(&asi_enabled_key))
+		return -EOPNOTSUPP;
+	if (current->asi.mapped_stack == stack)
+		return 0;
+	err = asi_arch_map_global(stack, THREAD_SIZE);
+	if (err)
+		return err;
+	current->asi.mapped_stack = stack;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(asi_task_init);
+
+/**
+ * asi_release_task_stack() - unmap a dying task's stack
+ * @tsk: the task whose stack is about to be freed or cached for reuse
+ */
+void asi_release_task_stack(struct task_struct *tsk)
+{
+	void *stack = task_stack_page(tsk);
+
+	if (!stack || tsk->asi.mapped_stack != stack)
+		return;
+	asi_arch_unmap_global(stack, THREAD_SIZE);
+	tsk->asi.mapped_stack = NULL;
+}
+
+/*
+ * A hook that touches memory its class does not map faults, and the
+ * fault's entry would leave ASI by calling the same hook again, forever.
+ * Only an NMI may nest a hook in another, so a third level is such a
+ * fault: skip the hook and let the next asi_enter() switch ASI off.
+ */
+static __always_inline void asi_call_hook(void (*hook)(void))
+{
+	if (!hook)
+		return;
+	if (this_cpu_read(asi_cpu_page.cpu.hook_depth) >= 2) {
+		this_cpu_write(asi_cpu_page.cpu.hook_broken, true);
+		return;
+	}
+	this_cpu_inc(asi_cpu_page.cpu.hook_depth);
+	instrumentation_begin();
+	hook();
+	instrumentation_end();
+	this_cpu_dec(asi_cpu_page.cpu.hook_depth);
+}
+
+/*
+ * The two halves of every transition. They run with interrupts off and
+ * touch only this CPU's asi_cpu_page until the CR3 write of an enter and
+ * from the CR3 write of an exit on: the rest is not mapped when
+ * restricted. this_cpu_*() is used rather than a pointer because
+ * computing a per-CPU pointer reads this_cpu_off, which is not mapped.
+ */
+static __always_inline void __asi_switch_to_restricted(struct asi *asi)
+{
+	const struct asi_class_ops *ops = asi->class->ops;
+	unsigned long cr3 = asi_arch_prepare_enter(asi);
+
+	this_cpu_write(asi_cpu_page.cpu.pre_asi_exit, ops->pre_asi_exit);
+	this_cpu_write(asi_cpu_page.cpu.post_asi_enter, ops->post_asi_enter);
+	this_cpu_write(asi_cpu_page.cpu.class_id, asi->class->id);
+	this_cpu_inc(asi_stats[asi->class->id].enters);
+	this_cpu_write(asi_cpu_page.cpu.curr, asi);
+
+	asi_write_cr3(cr3);
+
+	asi_call_hook(this_cpu_read(asi_cpu_page.cpu.post_asi_enter));
+}
+
+static __always_inline void __asi_switch_to_full(enum asi_exit_reason reason)
+{
+	asi_call_hook(this_cpu_read(asi_cpu_page.cpu.pre_asi_exit));
+
+	asi_write_cr3(this_cpu_read(asi_cpu_page.cpu.arch.full_cr3));
+
+	this_cpu_write(asi_cpu_page.cpu.curr, NULL);
+	this_cpu_inc(asi_stats[this_cpu_read(asi_cpu_page.cpu.class_id)].exits[reason]);
+}
+
+/* Is CR3 the restricted table of @curr, rather than about to be? */
+static __always_inline bool asi_cpu_restricted(void)
+{
+	return this_cpu_read(asi_cpu_page.cpu.curr) &&
+	       asi_cr3_same_table(asi_read_cr3(),
+				  this_cpu_read(asi_cpu_page.cpu.arch.restricted_cr3));
+}
+
+static bool asi_may_enter(struct asi *asi)
+{
+	if (READ_ONCE(asi_disabled_by_warn))
+		return false;
+	if (ASI_WARN_ON(this_cpu_read(asi_cpu_page.cpu.hook_broken)))
+		return false;
+	if (ASI_WARN_ON(IS_ERR_OR_NULL(asi) || !asi->class->registered))
+		return false;
+	/* Only task context has a stack of its own that can be mapped. */
+	if (ASI_WARN_ON(!in_task()))
+		return false;
+	if (ASI_WARN_ON(current->asi.mapped_stack != task_stack_page(current)))
+		return false;
+	return true;
+}
+
+/**
+ * asi_enter() - switch this CPU to a restricted address space
+ * @asi: the instance
+ *
+ * Sets @asi as the current task's target and loads it. From here on the
+ * task runs restricted until asi_exit(). Interrupts and exceptions leave
+ * the restricted space for their handlers and their outermost return
+ * enters the target again; a page fault on memory the restricted space
+ * does not map leaves it and clears the target, so the faulting access is
+ * retried in the full address space (and counted, see asi_is_restricted()).
+ * Entering the instance the CPU is already in does nothing; entering
+ * another one leaves the current one first.
+ *
+ * Does nothing when ASI is off or was switched off by the safety valve.
+ * The task must have called asi_task_init().
+ *
+ * Context: task context, interrupts disabled.
+ */
+noinstr void asi_enter(struct asi *asi)
+{
+	struct asi *curr;
+
+	if (!asi_enabled())
+		return;
+
+	/*
+	 * Until the CPU is known to be in the full address space, touch only
+	 * this CPU's asi_cpu_page: a client re-entering before every VM
+	 * entry usually still is in @asi, and then this is all it costs.
+	 */
+	curr = this_cpu_read(asi_cpu_page.cpu.curr);
+	if (curr == asi && asi_cpu_restricted())
+		return;
+	if (curr)
+		asi_exit();
+
+	instrumentation_begin();
+	lockdep_assert_irqs_disabled();
+	if (!asi_may_enter(asi)) {
+		instrumentation_end();
+		return;
+	}
+	current->asi.target = asi;
+	trace_asi_enter(asi->class->name, asi->class->id);
+	instrumentation_end();
+
+	__asi_switch_to_restricted(asi);
+}
+EXPORT_SYMBOL_GPL(asi_enter);
+
+/**
+ * asi_exit() - switch this CPU back to the full address space
+ *
+ * Clears the current task's target, so interrupts no longer bring the
+ * task back. Does nothing in the full address space.
+ *
+ * Context: task context, interrupts disabled.
+ */
+noinstr void asi_exit(void)
+{
+	if (!asi_enabled())
+		return;
+
+	if (asi_cpu_restricted()) {
+		__asi_switch_to_full(ASI_EXIT_EXPLICIT);
+		instrumentation_begin();
+		trace_asi_exit(asi_classes[this_cpu_read(asi_cpu_page.cpu.class_id)].name,
+			       ASI_EXIT_EXPLICIT);
+		instrumentation_end();
+	}
+	this_cpu_write(asi_cpu_page.cpu.curr, NULL);
+
+	instrumentation_begin();
+	current->asi.target = NULL;
+	instrumentation_end();
+}
+EXPORT_SYMBOL_GPL(asi_exit);
+
+/**
+ * asi_critical_begin() - start a critical section
+ *
+ * Between asi_critical_begin() and asi_critical_end() the code must touch
+ * only memory the restricted space maps: an ASI fault there is a bug,
+ * reported with a warning when CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG is
+ * set, and counted in any case. Sections nest. The CPU must stay
+ * restricted throughout, which in practice means interrupts disabled.
+ */
+noinstr void asi_critical_begin(void)
+{
+	this_cpu_inc(asi_cpu_page.cpu.critical);
+}
+EXPORT_SYMBOL_GPL(asi_critical_begin);
+
+/**
+ * asi_critical_end() - end the critical section asi_critical_begin() began
+ */
+noinstr void asi_critical_end(void)
+{
+	this_cpu_dec(asi_cpu_page.cpu.critical);
+}
+EXPORT_SYMBOL_GPL(asi_critical_end);
+
+/**
+ * asi_is_restricted() - is this CPU in a restricted address space?
+ *
+ * Return: true when CR3 holds an instance's page table.
+ */
+noinstr bool asi_is_restricted(void)
+{
+	return asi_enabled() && asi_cpu_restricted();
+}
+EXPORT_SYMBOL_GPL(asi_is_restricted);
+
+/**
+ * asi_current() - the instance this CPU is in
+ *
+ * Return: the instance, or NULL in the full address space.
+ */
+noinstr struct asi *asi_current(void)
+{
+	return asi_is_restricted() ? this_cpu_read(asi_cpu_page.cpu.curr) : NULL;
+}
+EXPORT_SYMBOL_GPL(asi_current);
+
+/**
+ * asi_target() - the instance the current task wants to run in
+ *
+ * Return: the target set by asi_enter(), or NULL.
+ */
+struct asi *asi_target(void)
+{
+	return current->asi.target;
+}
+EXPORT_SYMBOL_GPL(asi_target);
+
+/**
+ * asi_intr_enter() - leave ASI at the start of an exception or interrupt
+ * @reason: what kind of entry this is
+ *
+ * Called first thing by every x86 IDT entry point, before the handler
+ * touches anything but its stack and this CPU's asi_cpu_page. If the
+ * interrupted context was restricted, runs the class's pre_asi_exit hook
+ * and loads the full page table.
+ *
+ * Return: a cookie for asi_intr_exit().
+ */
+noinstr unsigned long asi_intr_enter(enum asi_exit_reason reason)
+{
+	unsigned long state;
+
+	/*
+	 * No static branch here: the int3 handler runs this before
+	 * poke_int3_handler(), so a jump label in it would trap on its own
+	 * int3 while that label is being patched. A load of this CPU's
+	 * @curr, NULL whenever ASI is off, does the same job.
+	 */
+	if (likely(!this_cpu_read(asi_cpu_page.cpu.curr))) {
+		state = this_cpu_read(asi_cpu_page.cpu.intr_restricted) << 1;
+		this_cpu_write(asi_cpu_page.cpu.intr_restricted, 0);
+		return state;
+	}
+
+	state = this_cpu_read(asi_cpu_page.cpu.intr_restricted) << 1;
+	if (asi_cpu_restricted()) {
+		struct asi *asi = this_cpu_read(asi_cpu_page.cpu.curr);
+
+		__asi_switch_to_full(reason);
+		this_cpu_write(asi_cpu_page.cpu.intr_left, asi);
+		state |= 1;
+	}
+	this_cpu_write(asi_cpu_page.cpu.intr_restricted, state & 1);
+	return state;
+}
+
+/**
+ * asi_intr_exit() - return to ASI at the end of an exception or interrupt
+ * @state: the cookie asi_intr_enter() returned
+ *
+ * Called last by every x86 IDT entry point. When its entry left ASI and
+ * the task still has a target (an ASI fault clears it), enters the target
+ * again; the task may run on another CPU by now.
+ */
+noinstr void asi_intr_exit(unsigned long state)
+{
+	struct asi *target;
+
+	this_cpu_write(asi_cpu_page.cpu.intr_restricted, state >> 1);
+	if (likely(!(state & 1)))
+		return;
+
+	target = current->asi.target;
+	if (!target || READ_ONCE(asi_disabled_by_warn))
+		return;
+	__asi_switch_to_restricted(target);
+}
+
+/**
+ * asi_context_switch() - the scheduler's safety net
+ * @prev: the task being switched away from
+ *
+ * Every way into the scheduler leaves ASI before (an interrupt or a fault
+ * on the scheduler's own data), so this finds the CPU restricted only if
+ * that chain is broken. It leaves ASI then and keeps @prev's target.
+ */
+noinstr void asi_context_switch(struct task_struct *prev)
+{
+	if (asi_enabled() && asi_cpu_restricted())
+		__asi_switch_to_full(ASI_EXIT_CONTEXT_SWITCH);
+}
+
+/**
+ * asi_idle_enter() - enter Idle-ASI before halting
+ *
+ * Called by the idle loop with RCU not watching, right before the CPU
+ * halts; see mm/asi/idle.c.
+ */
+noinstr void asi_idle_enter(void)
+{
+	struct asi *asi = READ_ONCE(asi_idle_asi);
+
+	if (!asi_enabled() || !asi || READ_ONCE(asi_disabled_by_warn))
+		return;
+	if (current->asi.mapped_stack != current->stack)
+		return;
+	current->asi.target = asi;
+	__asi_switch_to_restricted(asi);
+}
+
+/**
+ * asi_idle_exit() - leave Idle-ASI after the CPU woke up
+ */
+noinstr void asi_idle_exit(void)
+{
+	if (!asi_enabled())
+		return;
+	if (asi_cpu_restricted())
+		__asi_switch_to_full(ASI_EXIT_EXPLICIT);
+	this_cpu_write(asi_cpu_page.cpu.curr, NULL);
+	current->asi.target = NULL;
+}
+
+static int __init asi_init(void)
+{
+	int err;
+
+	if (!asi_boot_enabled)
+		return 0;
+
+	err = asi_arch_init();
+	if (err) {
+		pr_err("not enabled: building the restricted page tables failed (%d)\n",
+		       err);
+		return 0;
+	}
+	static_branch_enable(&asi_enabled_key);
+
+	err = asi_idle_init();
+	if (err)
+		pr_warn("Idle-ASI not available (%d)\n", err);
+	asi_debugfs_init();
+	pr_info("enabled, %d classes available\n", ASI_MAX_CLASSES);
+	return 0;
+}
+core_initcall(asi_init);

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Idle-ASI: a built-in class the idle loop enters right before the CPU
+ * halts. Its instance maps only what every restricted space maps (no
+ * local memory of any client), so an idle CPU holds nothing a sibling's
+ * untrusted code could want, and an SMT sibling running a guest does not
+ * have to be stopped while this CPU sleeps.
+ *
+ * An interrupt that wakes the CPU leaves Idle-ASI for its handler, as
+ * every interrupt does (see asi_intr_enter()), and its return enters
+ * Idle-ASI again; the idle loop leaves it for good once the CPU stops
+ * halting. The enter and exit counts are in /sys/kernel/debug/asi/.
+ */
+
+#define pr_fmt(fmt) "asi: " fmt
+
+#include <linux/asi.h>
+#include <linux/cpumask.h>
+#include <linux/init.h>
+#include <linux/sched.h>
+#include <linux/sched/task_stack.h>
+
+#include "internal.h"
+
+struct asi *asi_idle_asi;
+
+/* Idle needs no hooks: nothing untrusted runs on an idle CPU. */
+static const struct asi_class_ops asi_idle_ops;
+
+int __init asi_idle_init(void)
+{
+	struct asi_class *class;
+	struct asi *asi;
+	int cpu, err;
+
+	class = asi_register_class("idle", &asi_idle_ops, 0);
+	if (IS_ERR(class))
+		return PTR_ERR(class);
+
+	/* The idle tasks halt, and take interrupts, on their own stacks. */
+	for_each_possible_cpu(cpu) {
+		struct task_struct *idle = idle_task(cpu);
+
+		if (!idle || !task_stack_page(idle))
+			continue;
+		err = asi_arch_map_global(task_stack_page(idle), THREAD_SIZE);
+		if (err)
+			goto err_unregister;
+		idle->asi.mapped_stack = task_stack_page(idle);
+	}
+
+	asi = asi_create(class, NULL);
+	if (IS_ERR(asi)) {
+		err = PTR_ERR(asi);
+		goto err_unregister;
+	}
+	WRITE_ONCE(asi_idle_asi, asi);
+	return 0;
+
+err_unregister:
+	asi_unregister_class(class);
+	return err;
+}

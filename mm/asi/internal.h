@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the files of mm/asi share, and the hooks an architecture provides.
+ */
+#ifndef _MM_ASI_INTERNAL_H
+#define _MM_ASI_INTERNAL_H
+
+#include <linux/asi.h>
+#include <linux/mutex.h>
+#include <linux/percpu.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <asm/asi.h>
+
+struct asi_class {
+	char name[ASI_CLASS_NAME_LEN];
+	const struct asi_class_ops *ops;
+	unsigned long flags;
+	unsigned int id;
+	bool registered;
+	atomic_t nr_instances;
+};
+
+struct asi {
+	struct asi_class *class;
+	refcount_t ref;
+	void *owner;
+	/* Never reused, unlike the address: tells PCID owners apart. */
+	u64 generation;
+	struct asi_arch arch;
+};
+
+/*
+ * The per-CPU state the transitions read while the CPU is restricted.
+ * It fills a page of its own, which every restricted address space maps:
+ * nothing else lives in that page. Everything here is ASI bookkeeping;
+ * the instance and class structures it points to are not mapped and are
+ * only dereferenced in the full address space.
+ *
+ * @curr: the instance this CPU runs in or is switching into; NULL when
+ *	the CPU is in the full address space.
+ * @pre_asi_exit, @post_asi_enter, @class_id: copied from @curr's class at
+ *	enter time, so a transition never reads the class structure.
+ * @critical: asi_critical_begin() depth.
+ * @intr_restricted: 1 when the innermost exception frame interrupted a
+ *	restricted context; the page fault hook reads it.
+ * @intr_left: the instance that frame left.
+ * @hook_depth: class hooks running on this CPU; an NMI can nest one in
+ *	another, anything deeper is a hook that faulted.
+ * @hook_broken: a hook faulted; the next asi_enter() trips the safety valve.
+ */
+struct asi_cpu {
+	struct asi *curr;
+	void (*pre_asi_exit)(void);
+	void (*post_asi_enter)(void);
+	unsigned int class_id;
+	unsigned int critical;
+	unsigned long intr_restricted;
+	struct asi *intr_left;
+	unsigned int hook_depth;
+	bool hook_broken;
+	struct asi_arch_cpu arch;
+};
+
+union asi_cpu_page {
+	struct asi_cpu cpu;
+	u8 pad[PAGE_SIZE];
+};
+
+DECLARE_PER_CPU_PAGE_ALIGNED(union asi_cpu_page, asi_cpu_page);
+
+/* Per class and CPU; only ever written in the full address space. */
+struct asi_stats {
+	u64 enters;
+	u64 exits[ASI_EXIT_NR];
+	u64 faults;
+	u64 critical_faults;
+};
+
+DECLARE_PER_CPU(struct asi_stats[ASI_MAX_CLASSES], asi_stats);
+
+extern struct asi_class asi_classes[ASI_MAX_CLASSES];
+extern struct mutex asi_class_lock;
+extern const char *const asi_exit_reason_names[ASI_EXIT_NR];
+extern bool asi_disabled_by_warn;
+extern struct asi *asi_idle_asi;
+
+void asi_disable(const char *why, unsigned long ip);
+
+/*
+ * ASI_WARN_ON() - the safety valve. An internal inconsistency switches ASI
+ * off for the rest of the boot with one message: asi_enter() stops
+ * entering, so every CPU runs in the full address space from its next
+ * exit on. Nothing crashes. Returns the condition.
+ */
+#define ASI_WARN_ON(cond) ({						\
+	bool __asi_cond = !!(cond);					\
+	if (unlikely(__asi_cond))					\
+		asi_disable(#cond, _THIS_IP_);				\
+	__asi_cond;							\
+})
+
+#define ASI_FAULT_LOG_SIZE	32
+
+struct asi_fault_record {
+	unsigned long address;
+	unsigned long ip;
+	unsigned int class_id;
+	int cpu;
+	bool critical;
+};
+
+extern struct asi_fault_record asi_fault_records[ASI_FAULT_LOG_SIZE];
+extern unsigned int asi_fault_records_next;
+extern spinlock_t asi_fault_log_lock;
+
+void asi_fault_log(struct asi_class *class, unsigned long address,
+		   unsigned long ip, bool critical);
+int asi_idle_init(void);
+int asi_debugfs_init(void);
+
+/* Implemented by the architecture (arch/x86/mm/asi). */
+int asi_arch_init(void);
+int asi_arch_map_global(const void *addr, size_t size);
+void asi_arch_unmap_global(const void *addr, size_t size);
+int asi_arch_instance_init(struct asi *asi);
+void asi_arch_instance_free(struct asi *asi);
+unsigned long asi_arch_prepare_enter(struct asi *asi);
+bool asi_arch_mapped_in_full(unsigned long address);
+bool asi_arch_maps(struct asi *asi, unsigned long addr);
+
+#endif /* _MM_ASI_INTERNAL_H */

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the ASI core: the class registry, instance lifecycle and
+ * the enter/exit state machine with its hooks. They need a kernel booted
+ * with asi=on; see mm/asi/.kunitconfig for how to run them.
+ */
+
+#include <kunit/static_stub.h>
+#include <kunit/test.h>
+#include <linux/asi.h>
+#include <linux/atomic.h>
+#include <linux/cache.h>
+#include <linux/err.h>
+#include <linux/gfp.h>
+#include <linux/init.h>
+#include <linux/irqflags.h>
+#include <linux/mm.h>
+
+#include "../internal.h"
+
+/*
+ * The hooks run restricted, so what they write must be mapped: a page
+ * mapped in every restricted space at boot, found through a pointer in
+ * read-only data (which is mapped too). Set before mark_rodata_ro().
+ */
+struct asi_test_hook_counts {
+	atomic_t pre;
+	atomic_t post;
+	/* post - pre: 1 while restricted, 0 in the full address space. */
+	atomic_t balance;
+	atomic_t bad_order;
+};
+
+static struct asi_test_hook_counts *asi_test_counts __ro_after_init;
+
+static noinstr void asi_test_pre_exit(void)
+{
+	if (raw_atomic_dec_return(&asi_test_counts->balance) != 0)
+		raw_atomic_inc(&asi_test_counts->bad_order);
+	raw_atomic_inc(&asi_test_counts->pre);
+}
+
+static noinstr void asi_test_post_enter(void)
+{
+	if (raw_atomic_inc_return(&asi_test_counts->balance) != 1)
+		raw_atomic_inc(&asi_test_counts->bad_order);
+	raw_atomic_inc(&asi_test_counts->post);
+}
+
+static const struct asi_class_ops asi_test_ops = {
+	.pre_asi_exit = asi_test_pre_exit,
+	.post_asi_enter = asi_test_post_enter,
+};
+
+static const struct asi_class_ops asi_test_no_hooks;
+
+/* Not kernel text: a hook that points here must be refused. */
+static u8 asi_test_not_text[16];
+
+static int __init asi_test_counts_init(void)
+{
+	void *page;
+
+	if (!asi_enabled())
+		return 0;
+	page = (void *)get_zeroed_page(GFP_KERNEL);
+	if (!page || asi_arch_map_global(page, PAGE_SIZE))
+		return -ENOMEM;
+	asi_test_counts = page;
+	return 0;
+}
+late_initcall(asi_test_counts_init);
+
+static int asi_core_test_init(struct kunit *test)
+{
+	if (!asi_enabled())
+		KUNIT_FAIL(test, "ASI is off: boot with asi=on");
+	if (!asi_test_counts)
+		KUNIT_FAIL(test, "no hook counter page");
+	return 0;
+}
+
+static void asi_test_unregister(void *class)
+{
+	asi_unregister_class(class);
+}
+
+static struct asi_class *asi_test_register(struct kunit *test, const char *name,
+					   const struct asi_class_ops *ops)
+{
+	struct asi_class *class = asi_register_class(name, ops, 0);
+
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(class), "register %s: %ld", name,
+			       PTR_ERR(class));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_unregister,
+							   class));
+	return class;
+}
+
+static void asi_test_put(void *asi)
+{
+	asi_put(asi);
+}
+
+static void asi_register_errors(struct kunit *test)
+{
+	struct asi_class_ops bad_ops = {
+		.pre_asi_exit = (void (*)(void))asi_test_not_text,
+	};
+
+	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class(NULL, &asi_test_ops, 0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("", &asi_test_ops, 0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("a-name-that-is-too-long",
+							 &asi_test_ops, 0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("test", NULL, 0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("test", &asi_test_ops, 1)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("test", &bad_ops, 0)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("idle", &asi_test_ops, 0)), -EEXIST);
+
+	asi_test_register(test, "test", &asi_test_ops);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("test", &asi_test_no_hooks, 0)),
+			-EEXIST);
+
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(NULL), -EINVAL);
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(ERR_PTR(-EINVAL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, asi_unregister_class((struct asi_class *)asi_test_not_text),
+			-EINVAL);
+}
+
+static void asi_register_until_full(struct kunit *test)
+{
+	struct asi_class *class;
+	char name[ASI_CLASS_NAME_LEN];
+	int n = 0;
+
+	for (;;) {
+		snprintf(name, sizeof(name), "fill%d", n);
+		class = asi_register_class(name, &asi_test_no_hooks, 0);
+		if (IS_ERR(class))
+			break;
+		KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
+				asi_test_unregister, class));
+		n++;
+		KUNIT_ASSERT_LE(test, n, ASI_MAX_CLASSES);
+	}
+	KUNIT_EXPECT_EQ(test, PTR_ERR(class), -ENOSPC);
+	/* Idle takes one slot; every other one was ours. */
+	KUNIT_EXPECT_EQ(test, n, ASI_MAX_CLASSES - 1);
+	KUNIT_EXPECT_GE(test, n, 8);
+}
+
+static void asi_instance_lifecycle(struct kunit *test)
+{
+	struct asi_class *class = asi_test_register(test, "life", &asi_test_no_hooks);
+	struct asi *asi, *asi2;
+
+	asi = asi_create(class, test);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
+	KUNIT_EXPECT_PTR_EQ(test, asi_owner(asi), (void *)test);
+	KUNIT_EXPECT_PTR_EQ(test, asi_class_of(asi), class);
+	KUNIT_EXPECT_EQ(test, atomic_read(&class->nr_instances), 1);
+
+	asi2 = asi_create(class, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(asi2));
+	KUNIT_EXPECT_EQ(test, atomic_read(&class->nr_instances), 2);
+	KUNIT_EXPECT_NE(test, asi->generation, asi2->generation);
+
+	/* A class with instances cannot go. */
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(class), -EBUSY);
+
+	KUNIT_EXPECT_PTR_EQ(test, asi_get(asi), asi);
+	asi_put(asi);
+	KUNIT_EXPECT_EQ(test, atomic_read(&class->nr_instances), 2);
+	asi_put(asi);
+	asi_put(asi2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&class->nr_instances), 0);
+	asi_put(NULL);
+
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(class), 0);
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(class), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_create(class, NULL)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_create(NULL, NULL)), -EINVAL);
+	/* The deferred unregister now finds nothing to do. */
+}
+
+static int asi_test_fail_instance_init(struct asi *asi)
+{
+	return -ENOMEM;
+}
+
+static void asi_instance_alloc_failure(struct kunit *test)
+{
+	struct asi_class *class = asi_test_register(test, "nomem", &asi_test_no_hooks);
+
+	kunit_activate_static_stub(test, asi_arch_instance_init,
+				   asi_test_fail_instance_init);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_create(class, NULL)), -ENOMEM);
+	kunit_deactivate_static_stub(test, asi_arch_instance_init);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&class->nr_instances), 0);
+	KUNIT_EXPECT_EQ(test, asi_unregister_class(class), 0);
+	class = asi_test_register(test, "nomem", &asi_test_no_hooks);
+}
+
+static u64 asi_test_sum(unsigned int class_id, int reason)
+{
+	u64 sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct asi_stats *s = &per_cpu(asi_stats, cpu)[class_id];
+
+		sum += reason < 0 ? READ_ONCE(s->enters) : READ_ONCE(s->exits[reason]);
+	}
+	return sum;
+}
+
+static void asi_enter_exit_hooks(struct kunit *test)
+{
+	struct asi_class *class = asi_test_register(test, "hooks", &asi_test_ops);
+	struct asi *asi = asi_create(class, NULL);
+	int pre, post, enters, exits, bad;
+	bool restricted, nested;
+	unsigned long flags;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, asi));
+	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+
+	pre = atomic_read(&asi_test_counts->pre);
+	post = atomic_read(&asi_test_counts->post);
+	bad = atomic_read(&asi_test_counts->bad_order);
+	enters = asi_test_sum(class->id, -1);
+	exits = asi_test_sum(class->id, ASI_EXIT_EXPLICIT);
+
+	local_irq_save(flags);
+	asi_enter(asi);
+	restricted = asi_is_restricted();
+	/* Entering again is a no-op: no second transition, no hook. */
+	asi_enter(asi);
+	nested = asi_current() == asi;
+	asi_exit();
+	local_irq_restore(flags);
+
+	KUNIT_EXPECT_TRUE(test, restricted);
+	KUNIT_EXPECT_TRUE(test, nested);
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	KUNIT_EXPECT_NULL(test, asi_current());
+	KUNIT_EXPECT_NULL(test, asi_target());
+	KUNIT_EXPECT_EQ(test, atomic_read(&asi_test_counts->post) - post, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&asi_test_counts->pre) - pre, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&asi_test_counts->bad_order), bad);
+	KUNIT_EXPECT_EQ(test, asi_test_sum(class->id, -1) - enters, 1);
+	KUNIT_EXPECT_EQ(test, asi_test_sum(class->id, ASI_EXIT_EXPLICIT) - exits, 1);
+
+	/* Leaving when not restricted does nothing. */
+	local_irq_save(flags);
+	asi_exit();
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, atomic_read(&asi_test_counts->pre) - pre, 1);
+}
+
+static void asi_enter_other_instance(struct kunit *test)
+{
+	struct asi_class *class = asi_test_register(test, "switch", &asi_test_ops);
+	struct asi *a = asi_create(class, NULL), *b = asi_create(class, NULL);
+	int pre, post;
+	struct asi *in_b;
+	unsigned long flags;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(a));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, a));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, b));
+	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+
+	pre = atomic_read(&asi_test_counts->pre);
+	post = atomic_read(&asi_test_counts->post);
+	local_irq_save(flags);
+	asi_enter(a);
+	asi_enter(b);
+	in_b = asi_current();
+	asi_exit();
+	local_irq_restore(flags);
+
+	KUNIT_EXPECT_PTR_EQ(test, in_b, b);
+	KUNIT_EXPECT_EQ(test, atomic_read(&asi_test_counts->post) - post, 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&asi_test_counts->pre) - pre, 2);
+}
+
+static struct kunit_case asi_core_cases[] = {
+	KUNIT_CASE(asi_register_errors),
+	KUNIT_CASE(asi_register_until_full),
+	KUNIT_CASE(asi_instance_lifecycle),
+	KUNIT_CASE(asi_instance_alloc_failure),
+	KUNIT_CASE(asi_enter_exit_hooks),
+	KUNIT_CASE(asi_enter_other_instance),
+	{}
+};
+
+static struct kunit_suite asi_core_suite = {
+	.name = "asi_core",
+	.init = asi_core_test_init,
+	.test_cases = asi_core_cases,
+};
+kunit_test_suite(asi_core_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the Address Space Isolation core");
+MODULE_LICENSE("GPL");
