@@ -133,46 +133,71 @@ void asi_release_task_stack(struct task_struct *tsk);
 
 #else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 
+#include <linux/err.h>
+
 struct asi_class;
 struct asi;
 
 static inline bool asi_enabled(void) { return false; }
+
 static inline struct asi_class *asi_register_class(const char *name,
-		const struct asi_class_ops *ops, unsigned long flags)
+						   const struct asi_class_ops *ops,
+						   unsigned long flags)
 {
-	return NULL;
+	return ERR_PTR(-EOPNOTSUPP);
 }
-static inline int asi_unregister_class(struct asi_class *class) { return 0; }
+
+static inline int asi_unregister_class(struct asi_class *class) { return -EINVAL; }
+
 static inline struct asi *asi_create(struct asi_class *class, void *owner)
 {
-	return NULL;
+	return ERR_PTR(-EOPNOTSUPP);
 }
+
 static inline struct asi *asi_get(struct asi *asi) { return asi; }
+
 static inline void asi_put(struct asi *asi) { }
+
 static inline void *asi_owner(struct asi *asi) { return NULL; }
+
 static inline struct asi_class *asi_class_of(struct asi *asi) { return NULL; }
-static inline int asi_task_init(void) { return 0; }
+
+static inline int asi_task_init(void) { return -EOPNOTSUPP; }
+
 static inline void asi_enter(struct asi *asi) { }
+
 static inline void asi_exit(void) { }
+
 static inline void asi_critical_begin(void) { }
+
 static inline void asi_critical_end(void) { }
+
 static inline bool asi_is_restricted(void) { return false; }
+
 static inline struct asi *asi_current(void) { return NULL; }
+
 static inline struct asi *asi_target(void) { return NULL; }
+
 static __always_inline unsigned long asi_intr_enter(enum asi_exit_reason reason)
 {
 	return 0;
 }
+
 static __always_inline void asi_intr_exit(unsigned long state) { }
+
 static inline bool asi_handle_page_fault(struct pt_regs *regs,
 					 unsigned long error_code,
 					 unsigned long address)
 {
 	return false;
 }
+
 static __always_inline void asi_idle_enter(void) { }
+
 static __always_inline void asi_idle_exit(void) { }
+
 static inline void asi_context_switch(struct task_struct *prev) { }
+
 static inline void asi_release_task_stack(struct task_struct *tsk) { }
 
 #endif /* CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */

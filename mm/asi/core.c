@@ -38,13 +38,14 @@
 
 #include "internal.h"
 
-DEFINE_STATIC_KEY_FALSE(asi_enabled_key);
+struct static_key_false asi_enabled_key = STATIC_KEY_FALSE_INIT;
 EXPORT_SYMBOL_GPL(asi_enabled_key);
 
 DEFINE_PER_CPU_PAGE_ALIGNED(union asi_cpu_page, asi_cpu_page);
 DEFINE_PER_CPU(struct asi_stats[ASI_MAX_CLASSES], asi_stats);
 
 struct asi_class asi_classes[ASI_MAX_CLASSES];
+/* Serialises registration, instance creation and the debugfs readers. */
 DEFINE_MUTEX(asi_class_lock);
 bool asi_disabled_by_warn;
 static atomic64_t asi_generation;
@@ -57,6 +58,7 @@ const char *const asi_exit_reason_names[ASI_EXIT_NR] = {
 	[ASI_EXIT_NMI]			= "nmi",
 	[ASI_EXIT_CONTEXT_SWITCH]	= "context_switch",
 };
+
 static_assert(ARRAY_SIZE(asi_exit_reason_names) == ASI_EXIT_NR);
 
 /*
@@ -679,7 +681,6 @@ static int __init asi_init(void)
 	err = asi_idle_init();
 	if (err)
 		pr_warn("Idle-ASI not available (%d)\n", err);
-	asi_debugfs_init();
 	pr_info("enabled, %d classes available\n", ASI_MAX_CLASSES);
 	return 0;
 }

@@ -91,12 +91,18 @@ static int asi_faults_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(asi_faults);
 
-int __init asi_debugfs_init(void)
+/* debugfs itself comes up at core_initcall, after mm/asi's own. */
+static int __init asi_debugfs_init(void)
 {
-	struct dentry *dir = debugfs_create_dir("asi", NULL);
+	struct dentry *dir;
+
+	if (!static_key_enabled(&asi_enabled_key))
+		return 0;
+	dir = debugfs_create_dir("asi", NULL);
 
 	debugfs_create_file("classes", 0444, dir, NULL, &asi_classes_fops);
 	debugfs_create_file("cpus", 0444, dir, NULL, &asi_cpus_fops);
 	debugfs_create_file("faults", 0444, dir, NULL, &asi_faults_fops);
 	return 0;
 }
+late_initcall(asi_debugfs_init);

@@ -117,7 +117,6 @@ extern spinlock_t asi_fault_log_lock;
 void asi_fault_log(struct asi_class *class, unsigned long address,
 		   unsigned long ip, bool critical);
 int asi_idle_init(void);
-int asi_debugfs_init(void);
 
 /* Implemented by the architecture (arch/x86/mm/asi). */
 int asi_arch_init(void);

@@ -90,8 +90,7 @@ static struct asi_class *asi_test_register(struct kunit *test, const char *name,
 {
 	struct asi_class *class = asi_register_class(name, ops, 0);
 
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(class), "register %s: %ld", name,
-			       PTR_ERR(class));
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(class), "register %s: %ld", name, PTR_ERR(class));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_unregister,
 							   class));
 	return class;
@@ -138,8 +137,8 @@ static void asi_register_until_full(struct kunit *test)
 		class = asi_register_class(name, &asi_test_no_hooks, 0);
 		if (IS_ERR(class))
 			break;
-		KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test,
-				asi_test_unregister, class));
+		KUNIT_ASSERT_EQ(test, 0,
+				kunit_add_action_or_reset(test, asi_test_unregister, class));
 		n++;
 		KUNIT_ASSERT_LE(test, n, ASI_MAX_CLASSES);
 	}
@@ -303,6 +302,7 @@ static struct kunit_suite asi_core_suite = {
 	.init = asi_core_test_init,
 	.test_cases = asi_core_cases,
 };
+
 kunit_test_suite(asi_core_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the Address Space Isolation core");

@@ -5,18 +5,21 @@
 # bzImage boot, a console too slow for KTAP), so the guest reads the
 # results back from debugfs (suites/kunit) and sends them over port 0xe9.
 # The kvm_env expectations are the Bochs machine's: kvm_intel with EPT,
-# PCID and INVPCID on, one CPU.
-# Usage: bochs-kunit.sh [GLOB]  (kunit.filter_glob, default kvm_env)
+# PCID and INVPCID on, one CPU.  ASI is on, so asi_x86 runs its PCID path
+# here (QEMU's TCG has no PCID).  The emulated Tiger Lake is affected by
+# ITS, whose thunks ASI does not map yet (see Documentation/mm/asi.rst):
+# the run turns that mitigation off.
+# Usage: bochs-kunit.sh [GLOB]  (kunit.filter_glob, default: every suite)
 # Writes one "pass|fail NAME" line per test case to $ASI_LOGS/bochs-kunit.results.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-glob=${1:-kvm_env}
+glob=${1:-*}
 log=$ASI_LOGS/bochs-kunit.log
 res=$ASI_LOGS/bochs-kunit.results
 json=$ASI_LOGS/bochs-kunit.json
 rm -f "$res" "$json"
 
-"$ASI_HARNESS/bochs-run.sh" -t 600 -l "$log" -a "kunit.enable=1 kunit.filter_glob=$glob \
+"$ASI_HARNESS/bochs-run.sh" -t 900 -l "$log" -a "kunit.enable=1 kunit.filter_glob=$glob asi=on indirect_target_selection=off \
 kvm_env.vendor=intel kvm_env.cores=1 kvm_env.threads=1 kvm_env.pcid=1" kunit
 brc=$?
 rc=$brc

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # Everything "make test" runs, in order, ending with "N passed, N failed":
 #   1. tree and GCC kernel build (kunit.py), clean of warnings
-#   2. KUnit suites in QEMU (kunit.py), one result per test case
+#   2. KUnit suites in QEMU (kunit.py, asi=on), one result per test case:
+#      kvm_env, asi_core, asi_x86
 #   3. the initramfs programs, then in-guest suites in QEMU: the chosen
-#      upstream KVM selftests, the demo VMM's exit table
+#      upstream KVM selftests with asi=on and again with asi=off, the demo
+#      VMM's exit table, ASI's debugfs counters (asi-state)
 #   4. the harness's own negative check: a provoked WARNING must fail a run
-#   5. in Bochs (VMX, EPT, PCID): the kvm_env KUnit suite with the Bochs
-#      machine's expectations, the KVM selftests chosen for kvm_intel
+#   5. in Bochs (VMX, EPT, PCID): every KUnit suite with asi=on and the
+#      Bochs machine's expectations, asi-state, the KVM selftests chosen
+#      for kvm_intel
 #   6. static checks: checkpatch, sparse, W=1, the LLVM=1 build
 # Every KUnit case, selftest, suite and check counts once.
 set -uo pipefail
@@ -32,22 +35,23 @@ summary() {
 
 # A guest suite: each "asi-test: NAME: pass|fail" line counts; the boot
 # itself counts too (clean log, result reported, no timeout).
-guest_suite() {	# guest_suite qemu|bochs SUITE TIMEOUT
-	local log=$ASI_LOGS/$1-$2.log r
-	"$ASI_HARNESS/$1-run.sh" -t "$3" -l "$log" "$2"
+guest_suite() {	# guest_suite qemu|bochs SUITE TIMEOUT [CMDLINE [NAME]]
+	local name=${5:-$2}
+	local log=$ASI_LOGS/$1-$name.log r
+	"$ASI_HARNESS/$1-run.sh" -t "$3" -l "$log" -a "${4:-}" "$2"
 	r=$?
-	sed -n 's/^.*asi-test: \([^:]*\): \(pass\|fail\).*$/\2 '"$1"'\/\1/p' "$log" |
+	sed -n 's/^.*asi-test: \([^:]*\): \(pass\|fail\).*$/\2 '"$1"'\/'"${5:+$5\/}"'\1/p' "$log" |
 		tr -d '\r' >>"$all"
 	case $r in
-	0)	add pass "$1/boot/$2" ;;
-	124)	add fail "$1/boot/$2 (timeout)" ;;
-	125)	add fail "$1/boot/$2 (kernel report in log)" ;;
-	126)	add fail "$1/boot/$2 (no result)" ;;
+	0)	add pass "$1/boot/$name" ;;
+	124)	add fail "$1/boot/$name (timeout)" ;;
+	125)	add fail "$1/boot/$name (kernel report in log)" ;;
+	126)	add fail "$1/boot/$name (no result)" ;;
 	*)	# The suite failed: counted already if it said which test did.
 		if grep -q 'asi-test: .*: fail' "$log"; then
-			add pass "$1/boot/$2"
+			add pass "$1/boot/$name"
 		else
-			add fail "$1/boot/$2 (exit $r)"
+			add fail "$1/boot/$name (exit $r)"
 		fi ;;
 	esac
 }
@@ -68,6 +72,7 @@ cat "$ASI_LOGS/kunit.results" >>"$all"
 bochs_part() {
 	"$ASI_HARNESS/bochs-kunit.sh"
 	cat "$ASI_LOGS/bochs-kunit.results" >>"$all"
+	guest_suite bochs asi-state 600 "asi=on indirect_target_selection=off"
 	guest_suite bochs kvm-selftests 1800
 }
 
@@ -77,8 +82,12 @@ if "$ASI_HARNESS/build-userspace.sh"; then
 	bochs_part >"$ASI_LOGS/bochs-part.out" 2>&1 &
 	bochs_pid=$!
 
-	guest_suite qemu kvm-selftests 900
-	guest_suite qemu vmm 300
+	# ASI on for everything, and the selftests once more with it off:
+	# the same kernel must pass both ways.
+	guest_suite qemu kvm-selftests 900 asi=on
+	guest_suite qemu kvm-selftests 900 asi=off asi-off
+	guest_suite qemu vmm 300 asi=on
+	guest_suite qemu asi-state 300 asi=on
 
 	# The scanner must catch a WARNING that the guest itself survives.
 	"$ASI_HARNESS/qemu-run.sh" -t 300 -l "$ASI_LOGS/qemu-lkdtm-warning.log" lkdtm-warning

@@ -45,12 +45,14 @@ int __init asi_arch_init(void)
 	 * code can leave ASI, and that data is not mapped: FRED entry is not
 	 * hooked at all; kernel IBRS (retbleed=ibrs) reads the SPEC_CTRL
 	 * shadow; call depth tracking (retbleed=stuff) keeps its counter per
-	 * CPU.
+	 * CPU. The ITS mitigation sends indirect branches through thunks it
+	 * allocates outside the kernel image, which is not mapped either.
 	 */
 	if (cpu_feature_enabled(X86_FEATURE_FRED) ||
 	    boot_cpu_has(X86_FEATURE_KERNEL_IBRS) ||
-	    boot_cpu_has(X86_FEATURE_CALL_DEPTH)) {
-		pr_info("off: FRED, kernel IBRS and call depth tracking are not supported yet\n");
+	    boot_cpu_has(X86_FEATURE_CALL_DEPTH) ||
+	    boot_cpu_has(X86_FEATURE_INDIRECT_THUNK_ITS)) {
+		pr_info("off: FRED, kernel IBRS, call depth tracking and ITS thunks are not supported yet\n");
 		return -EOPNOTSUPP;
 	}
 	return asi_arch_build_global_pgd();

@@ -11,6 +11,7 @@
 #include <linux/asi.h>
 #include <linux/completion.h>
 #include <linux/cpu.h>
+#include <linux/cpuidle.h>
 #include <linux/delay.h>
 #include <linux/irq_work.h>
 #include <linux/jiffies.h>
@@ -149,15 +150,16 @@ static void asi_x86_page_table_contents(struct kunit *test)
 
 		KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)&cea->tss));
 		KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)&cea->gdt));
-		KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi,
-				  (unsigned long)per_cpu_ptr(&asi_cpu_page, cpu)));
-		KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi,
-				  (unsigned long)per_cpu_ptr(&fixed_percpu_data, cpu)));
+		unsigned long mine = (unsigned long)per_cpu_ptr(&asi_cpu_page, cpu);
+		unsigned long canary = (unsigned long)per_cpu_ptr(&fixed_percpu_data, cpu);
+		unsigned long tlb = (unsigned long)per_cpu_ptr(&cpu_tlbstate, cpu);
+		unsigned long stats = (unsigned long)per_cpu_ptr(&asi_stats, cpu);
+
+		KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, mine));
+		KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, canary));
 		/* Other per-CPU data is not. */
-		KUNIT_EXPECT_FALSE(test, asi_arch_maps(asi,
-				   (unsigned long)per_cpu_ptr(&cpu_tlbstate, cpu)));
-		KUNIT_EXPECT_FALSE(test, asi_arch_maps(asi,
-				   (unsigned long)per_cpu_ptr(&asi_stats, cpu)));
+		KUNIT_EXPECT_FALSE(test, asi_arch_maps(asi, tlb));
+		KUNIT_EXPECT_FALSE(test, asi_arch_maps(asi, stats));
 	}
 
 	/* Sensitive by default: the heap, kernel data, other stacks, users. */
@@ -474,7 +476,9 @@ static void asi_x86_run_workers(struct kunit *test, unsigned long ms)
 		KUNIT_EXPECT_GT(test, atomic_read(&asi_tp->nmis), 0);
 		KUNIT_EXPECT_GT(test, asi_x86_stat(class, ASI_EXIT_NMI) - nmi_exits, 0ULL);
 	}
-	KUNIT_EXPECT_GT(test, asi_x86_stat(class, ASI_EXIT_INTERRUPT) - irqs, 0ULL);
+	/* The workers run with interrupts on; this CPU's bursts do not. */
+	if (num_online_cpus() > 1)
+		KUNIT_EXPECT_GT(test, asi_x86_stat(class, ASI_EXIT_INTERRUPT) - irqs, 0ULL);
 	/* Nobody touched sensitive memory while restricted. */
 	KUNIT_EXPECT_EQ(test, asi_x86_stat(class, -2) - faults, 0ULL);
 	/* Every enter was matched by exactly one exit. */
@@ -500,14 +504,21 @@ static void asi_x86_idle(struct kunit *test)
 {
 	struct asi_class *idle;
 	u64 before;
+	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, asi_idle_asi);
+	if (cpuidle_get_driver())
+		kunit_skip(test, "idle goes through cpuidle driver %s, which has no Idle-ASI",
+			   cpuidle_get_driver()->name);
 	idle = asi_idle_asi->class;
 	before = asi_x86_stat(idle, -1);
-	msleep(200);
+	/* Boot work may keep the CPUs busy for a while: wait up to 5 s. */
+	for (i = 0; i < 25 && asi_x86_stat(idle, -1) == before; i++)
+		msleep(200);
 	KUNIT_EXPECT_GT(test, asi_x86_stat(idle, -1), before);
-	kunit_info(test, "Idle-ASI: %llu enters in 200 ms, %llu ASI faults so far\n",
-		   asi_x86_stat(idle, -1) - before, asi_x86_stat(idle, -2));
+	kunit_info(test, "Idle-ASI: %llu enters in %d ms, %llu ASI faults so far\n",
+		   asi_x86_stat(idle, -1) - before, (i + 1) * 200,
+		   asi_x86_stat(idle, -2));
 }
 
 static struct kunit_case asi_x86_cases[] = {
@@ -529,6 +540,7 @@ static struct kunit_suite asi_x86_suite = {
 	.init = asi_x86_init,
 	.test_cases = asi_x86_cases,
 };
+
 kunit_test_suite(asi_x86_suite);
 
 MODULE_DESCRIPTION("KUnit tests for Address Space Isolation on x86");
