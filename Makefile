@@ -3,7 +3,7 @@
 # The scripts live in tools/testing/asi; see README.md.
 H := tools/testing/asi
 
-.PHONY: all run test tree kernel kernel-llvm userspace kunit guest check \
+.PHONY: all run test bench tree kernel kernel-llvm userspace kunit guest check \
 	shell gdb bochs bochs-kunit bochs-shell series clean distclean help
 
 all: help
@@ -21,6 +21,7 @@ help:
 	@echo "make bochs-kunit  the kvm_env KUnit suite in Bochs"
 	@echo "make bochs-shell  a shell in the Bochs test VM (slow console)"
 	@echo "make check     checkpatch, sparse, W=1, build warnings, LLVM=1 build"
+	@echo "make bench     ASI round trip vs CR3 reload, in instructions and time"
 	@echo "make shell     interactive shell in the QEMU test VM"
 	@echo "make gdb       boot the test VM halted, waiting for gdb on :1234"
 	@echo "make series    export everything as a git format-patch series"
@@ -50,6 +51,9 @@ run:
 
 test:
 	$(H)/run-tests.sh
+
+bench: userspace
+	$(H)/bench.sh
 
 check: kernel
 	$(H)/check.sh

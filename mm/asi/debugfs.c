@@ -91,6 +91,8 @@ static int asi_faults_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(asi_faults);
 
+struct dentry *asi_debugfs_dir;
+
 /* debugfs itself comes up at core_initcall, after mm/asi's own. */
 static int __init asi_debugfs_init(void)
 {
@@ -99,6 +101,7 @@ static int __init asi_debugfs_init(void)
 	if (!static_key_enabled(&asi_enabled_key))
 		return 0;
 	dir = debugfs_create_dir("asi", NULL);
+	asi_debugfs_dir = dir;
 
 	debugfs_create_file("classes", 0444, dir, NULL, &asi_classes_fops);
 	debugfs_create_file("cpus", 0444, dir, NULL, &asi_cpus_fops);

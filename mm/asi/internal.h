@@ -84,6 +84,7 @@ extern struct mutex asi_class_lock;
 extern const char *const asi_exit_reason_names[ASI_EXIT_NR];
 extern bool asi_disabled_by_warn;
 extern struct asi *asi_idle_asi;
+extern struct dentry *asi_debugfs_dir;
 
 void asi_disable(const char *why, unsigned long ip);
 

@@ -34,6 +34,9 @@ cmdline="console=ttyS0 kunit.enable=0 panic=-1 asi_emu=qemu asi_test=$suite $ext
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
       -bios qboot.rom -cpu max -smp 4,sockets=1,cores=2,threads=2 -m 2048
       -kernel "$ASI_BZIMAGE" -initrd "$ASI_INITRAMFS" -append "$cmdline" "${gdb[@]}")
+# Extra QEMU options, for example "-icount shift=0,align=off" (bench.sh).
+read -ra extra_qemu <<<"${ASI_QEMU_ARGS:-}"
+qemu+=("${extra_qemu[@]}")
 
 if [ "$suite" = shell ]; then
 	asi_log "shell in QEMU; the console is mirrored to $log; Ctrl-A X quits"

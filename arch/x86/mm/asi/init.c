@@ -7,7 +7,7 @@
 
 #include <linux/asi.h>
 #include <linux/init.h>
-#include <asm/cpufeature.h>
+#include <linux/cpufeature.h>
 
 #include "../../../../mm/asi/internal.h"
 #include "asi.h"

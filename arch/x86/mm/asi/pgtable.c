@@ -47,9 +47,8 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/processor.h>
 #include <asm/cpu_entry_area.h>
-#include <asm/pgalloc.h>
-#include <asm/processor.h>
 #include <asm/sections.h>
 #include <asm/set_memory.h>
 #include <asm/tlbflush.h>

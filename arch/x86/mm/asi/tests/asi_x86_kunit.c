@@ -22,7 +22,7 @@
 #include <linux/smp.h>
 #include <asm/apic.h>
 #include <asm/cpu_entry_area.h>
-#include <asm/nmi.h>
+#include <linux/nmi.h>
 #include <asm/sections.h>
 #include <asm/tlbflush.h>
 
