@@ -287,6 +287,41 @@ static void asi_enter_other_instance(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&asi_test_counts->pre) - pre, 2);
 }
 
+/*
+ * The safety valve: an inconsistency (here, entering a NULL instance)
+ * switches ASI off with one message instead of crashing; asi_enter() then
+ * enters nothing. The test switches it back on for the cases after it.
+ */
+static void asi_safety_valve(struct kunit *test)
+{
+	struct asi_class *class = asi_test_register(test, "valve", &asi_test_no_hooks);
+	struct asi *asi = asi_create(class, NULL);
+	bool refused_restricted, rearmed_restricted;
+	unsigned long flags;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, asi));
+	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	KUNIT_ASSERT_FALSE(test, READ_ONCE(asi_disabled_by_warn));
+
+	local_irq_save(flags);
+	asi_enter(NULL);
+	asi_enter(asi);
+	refused_restricted = asi_is_restricted();
+	asi_exit();
+	local_irq_restore(flags);
+	KUNIT_EXPECT_TRUE(test, READ_ONCE(asi_disabled_by_warn));
+	KUNIT_EXPECT_FALSE(test, refused_restricted);
+
+	WRITE_ONCE(asi_disabled_by_warn, false);
+	local_irq_save(flags);
+	asi_enter(asi);
+	rearmed_restricted = asi_is_restricted();
+	asi_exit();
+	local_irq_restore(flags);
+	KUNIT_EXPECT_TRUE(test, rearmed_restricted);
+}
+
 static struct kunit_case asi_core_cases[] = {
 	KUNIT_CASE(asi_register_errors),
 	KUNIT_CASE(asi_register_until_full),
@@ -294,6 +329,7 @@ static struct kunit_case asi_core_cases[] = {
 	KUNIT_CASE(asi_instance_alloc_failure),
 	KUNIT_CASE(asi_enter_exit_hooks),
 	KUNIT_CASE(asi_enter_other_instance),
+	KUNIT_CASE(asi_safety_valve),
 	{}
 };
 

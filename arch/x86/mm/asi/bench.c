@@ -137,5 +137,6 @@ static int __init asi_bench_init(void)
 	debugfs_create_file("bench", 0600, asi_debugfs_dir, NULL, &asi_bench_fops);
 	return 0;
 }
+
 /* After asi_debugfs_init(), a late_initcall. */
 late_initcall_sync(asi_bench_init);
