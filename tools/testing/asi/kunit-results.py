@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Print "pass|fail PREFIXsuite.case" per test case of a kunit.py --json file."""
+"""Print "pass|fail|skip PREFIXsuite.case" per test case of a kunit.py --json
+file.  A skip is neither: the runner lists it, with the reason in the log."""
 import json
 import sys
 
 
 def walk(group, prefix):
     for case in group.get('test_cases', []):
-        ok = case.get('status') == 'PASS'
-        print(('pass ' if ok else 'fail ') + prefix + case['name'])
+        status = case.get('status')
+        word = {'PASS': 'pass ', 'SKIPPED': 'skip '}.get(status, 'fail ')
+        print(word + prefix + case['name'])
     for sub in group.get('sub_groups', []):
         walk(sub, prefix + sub['name'] + '.')
 

@@ -26,6 +26,7 @@ summary() {
 	local p f
 	p=$(grep -c '^pass ' "$all")
 	f=$(grep -c '^fail ' "$all")
+	grep '^skip ' "$all" | sed 's/^skip /  skipped (not counted, reason in the log): /'
 	grep '^fail ' "$all" | sed 's/^fail /  FAILED: /'
 	echo "test run took $(( $(date +%s) - t0 )) s; results in $all"
 	echo "$p passed, $f failed"
