@@ -9,7 +9,7 @@ import sys
 def walk(group, prefix):
     for case in group.get('test_cases', []):
         status = case.get('status')
-        word = {'PASS': 'pass ', 'SKIPPED': 'skip '}.get(status, 'fail ')
+        word = {'PASS': 'pass ', 'SKIP': 'skip '}.get(status, 'fail ')
         print(word + prefix + case['name'])
     for sub in group.get('sub_groups', []):
         walk(sub, prefix + sub['name'] + '.')

@@ -518,7 +518,7 @@ static void asi_x86_idle(struct kunit *test)
 	 * say so, rather than pass.
 	 */
 	if (num_online_cpus() == 1 && system_state < SYSTEM_RUNNING)
-		kunit_skip(test, "one CPU, still booting: not seen to idle through default_idle_call() (see asi-state)");
+		kunit_skip(test, "one CPU, still booting: no idle seen there (see asi-state)");
 	idle = asi_idle_asi->class;
 	before = asi_x86_stat(idle, -1);
 	/* Boot work may keep the CPUs busy for a while: wait up to 5 s. */
@@ -528,7 +528,6 @@ static void asi_x86_idle(struct kunit *test)
 	kunit_info(test, "Idle-ASI: %llu enters in %d ms, %llu ASI faults so far\n",
 		   asi_x86_stat(idle, -1) - before, (i + 1) * 200,
 		   asi_x86_stat(idle, -2));
-
 }
 
 static struct kunit_case asi_x86_cases[] = {
