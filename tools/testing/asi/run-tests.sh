@@ -7,7 +7,8 @@
 #   3. the initramfs programs, then in-guest suites in QEMU: the chosen
 #      upstream KVM selftests with asi=on and again with asi=off, the demo
 #      VMM's exit table, ASI's debugfs counters (asi-state)
-#   4. the harness's own negative check: a provoked WARNING must fail a run
+#   4. the harness's own negative check: a provoked WARNING must fail a run;
+#      the same for ASI's warning on a sensitive access in a critical section
 #   5. in Bochs (VMX, EPT, PCID): every KUnit suite with asi=on and the
 #      Bochs machine's expectations, asi-state, the KVM selftests chosen
 #      for kvm_intel
@@ -97,6 +98,19 @@ if "$ASI_HARNESS/build-userspace.sh"; then
 		add pass harness/provoked-warning-fails-the-run
 	else
 		add fail "harness/provoked-warning-fails-the-run (exit $r)"
+	fi
+
+	# ASI's own debug warning: a sensitive access inside a critical
+	# section must be counted by the guest and caught by the scanner.
+	log=$ASI_LOGS/qemu-asi-critical-warning.log
+	"$ASI_HARNESS/qemu-run.sh" -t 300 -l "$log" -a asi=on asi-critical-warning
+	r=$?
+	if [ $r -eq 125 ] && grep -q 'asi-result: 0' "$log" &&
+	   grep -q 'asi-test: asi-critical-warning/counted: pass' "$log" &&
+	   grep -q 'WARNING: .* mm/asi/fault.c' "$log"; then
+		add pass asi/critical-section-fault-warns
+	else
+		add fail "asi/critical-section-fault-warns (exit $r)"
 	fi
 else
 	add fail build/userspace

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /sys/kernel/debug/asi/provoke_critical_fault: make the current task
+ * touch a sensitive buffer inside an ASI critical section, the bug that
+ * CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG turns into a warning. Like LKDTM,
+ * it exists so that a test can check the warning really comes; the
+ * access itself succeeds after the ASI exit.
+ */
+
+#include <linux/asi.h>
+#include <linux/debugfs.h>
+#include <linux/init.h>
+#include <linux/irqflags.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+
+static const struct asi_class_ops asi_provoke_ops;
+static struct asi *asi_provoke_asi;
+static DEFINE_MUTEX(asi_provoke_lock);
+
+static int asi_provoke_set(void *data, u64 val)
+{
+	struct asi_class *class;
+	unsigned long flags;
+	u64 *buf;
+	int err;
+
+	if (val != 1)
+		return -EINVAL;
+
+	mutex_lock(&asi_provoke_lock);
+	if (!asi_provoke_asi) {
+		class = asi_register_class("provoke", &asi_provoke_ops, 0);
+		err = PTR_ERR_OR_ZERO(class);
+		if (!err) {
+			asi_provoke_asi = asi_create(class, NULL);
+			err = PTR_ERR_OR_ZERO(asi_provoke_asi);
+			if (err) {
+				asi_provoke_asi = NULL;
+				asi_unregister_class(class);
+			}
+		}
+		if (err)
+			goto out;
+	}
+	err = asi_task_init();
+	if (err)
+		goto out;
+	buf = kzalloc(sizeof(*buf), GFP_KERNEL);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+
+	local_irq_save(flags);
+	asi_enter(asi_provoke_asi);
+	asi_critical_begin();
+	READ_ONCE(*buf);
+	asi_critical_end();
+	asi_exit();
+	local_irq_restore(flags);
+	kfree(buf);
+out:
+	mutex_unlock(&asi_provoke_lock);
+	return err;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(asi_provoke_fops, NULL, asi_provoke_set, "%llu\n");
+
+/* After asi_debugfs_init(), a late_initcall. */
+static int __init asi_provoke_init(void)
+{
+	if (asi_debugfs_dir)
+		debugfs_create_file_unsafe("provoke_critical_fault", 0200,
+					   asi_debugfs_dir, NULL, &asi_provoke_fops);
+	return 0;
+}
+late_initcall_sync(asi_provoke_init);
