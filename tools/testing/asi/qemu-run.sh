@@ -31,7 +31,11 @@ log=${log:-$ASI_LOGS/qemu-$suite.log}
 
 # kunit.enable=0: the built-in KUnit suites run under kunit.py only.
 cmdline="console=ttyS0 kunit.enable=0 panic=-1 asi_emu=qemu asi_test=$suite $extra"
-qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none
+# One TCG thread for all vCPUs: with one thread per vCPU, a vCPU could
+# run a stale translation of code another vCPU had just patched, and the
+# kernel's runtime patching of static keys (int3, then the new bytes) then
+# died in "Oops: int3" about once in ten boots, with ASI on or off.
+qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none -accel tcg,thread=single
       -bios qboot.rom -cpu max -smp 4,sockets=1,cores=2,threads=2 -m 2048
       -kernel "$ASI_BZIMAGE" -initrd "$ASI_INITRAMFS" -append "$cmdline" "${gdb[@]}")
 # Extra QEMU options, for example "-icount shift=0,align=off" (bench.sh).

@@ -12,7 +12,9 @@ CONFIG_SERIAL_8250_CONSOLE=y''',
 			   kernel_path='arch/x86/boot/bzImage',
 			   kernel_command_line='console=ttyS0 asi=on kvm_env.vendor=amd '
 					       'kvm_env.cores=2 kvm_env.threads=2 kvm_env.pcid=0',
-			   extra_qemu_params=['-bios', 'qboot.rom',
+			   # One TCG thread: see the comment in qemu-run.sh.
+			   extra_qemu_params=['-accel', 'tcg,thread=single',
+					      '-bios', 'qboot.rom',
 					      '-cpu', 'max',
 					      '-smp', '4,sockets=1,cores=2,threads=2',
 					      '-m', '2048'])
