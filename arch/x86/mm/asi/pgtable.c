@@ -211,26 +211,13 @@ static int asi_map_range(unsigned long start, unsigned long end,
 	return 0;
 }
 
-/* The template's PTE of @addr, without allocating; NULL if absent. */
+/* The template's 4K PTE of @addr, without allocating; NULL if absent. */
 static pte_t *asi_lookup_pte(pgd_t *pgd_base, unsigned long addr)
 {
-	pgd_t *pgd = pgd_base + pgd_index(addr);
-	p4d_t *p4d;
-	pud_t *pud;
-	pmd_t *pmd;
+	unsigned int level;
+	pte_t *pte = lookup_address_in_pgd(pgd_base + pgd_index(addr), addr, &level);
 
-	if (!pgd_present(*pgd))
-		return NULL;
-	p4d = p4d_offset(pgd, addr);
-	if (!p4d_present(*p4d) || p4d_leaf(*p4d))
-		return NULL;
-	pud = pud_offset(p4d, addr);
-	if (!pud_present(*pud) || pud_leaf(*pud))
-		return NULL;
-	pmd = pmd_offset(pud, addr);
-	if (!pmd_present(*pmd) || pmd_leaf(*pmd))
-		return NULL;
-	return pte_offset_kernel(pmd, addr);
+	return pte && level == PG_LEVEL_4K ? pte : NULL;
 }
 
 int asi_arch_map_global(const void *addr, size_t size)
@@ -310,29 +297,10 @@ bool asi_arch_mapped_in_full(unsigned long address)
  */
 bool asi_arch_maps(struct asi *asi, unsigned long addr)
 {
-	pgd_t *pgd = asi->arch.pgd + pgd_index(addr);
-	p4d_t *p4d;
-	pud_t *pud;
-	pmd_t *pmd;
+	unsigned int level;
+	pte_t *pte = lookup_address_in_pgd(asi->arch.pgd + pgd_index(addr), addr, &level);
 
-	if (!pgd_present(*pgd))
-		return false;
-	p4d = p4d_offset(pgd, addr);
-	if (!p4d_present(*p4d))
-		return false;
-	if (p4d_leaf(*p4d))
-		return true;
-	pud = pud_offset(p4d, addr);
-	if (!pud_present(*pud))
-		return false;
-	if (pud_leaf(*pud))
-		return true;
-	pmd = pmd_offset(pud, addr);
-	if (!pmd_present(*pmd))
-		return false;
-	if (pmd_leaf(*pmd))
-		return true;
-	return pte_present(*pte_offset_kernel(pmd, addr));
+	return pte && pte_present(*pte);
 }
 
 /* Share the full kernel's entry for the CPU entry area, as PTI does. */
