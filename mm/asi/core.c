@@ -646,6 +646,9 @@ noinstr void asi_idle_enter(void)
 		return;
 	if (current->asi.mapped_stack != current->stack)
 		return;
+	/* An idle routine that needs unmapped memory would only fault. */
+	if (!asi_arch_idle_allowed())
+		return;
 	current->asi.target = asi;
 	__asi_switch_to_restricted(asi);
 }

@@ -10,6 +10,8 @@
  * every interrupt does (see asi_intr_enter()), and its return enters
  * Idle-ASI again; the idle loop leaves it for good once the CPU stops
  * halting. The enter and exit counts are in /sys/kernel/debug/asi/.
+ * Only an idle routine that touches no memory may run in it, which the
+ * architecture decides (asi_arch_idle_allowed()).
  */
 
 #define pr_fmt(fmt) "asi: " fmt

@@ -128,5 +128,6 @@ void asi_arch_instance_free(struct asi *asi);
 unsigned long asi_arch_prepare_enter(struct asi *asi);
 bool asi_arch_mapped_in_full(unsigned long address);
 bool asi_arch_maps(struct asi *asi, unsigned long addr);
+bool asi_arch_idle_allowed(void);
 
 #endif /* _MM_ASI_INTERNAL_H */

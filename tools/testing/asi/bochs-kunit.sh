@@ -19,7 +19,7 @@ res=$ASI_LOGS/bochs-kunit.results
 json=$ASI_LOGS/bochs-kunit.json
 rm -f "$res" "$json"
 
-"$ASI_HARNESS/bochs-run.sh" -t 900 -l "$log" -a "kunit.enable=1 kunit.filter_glob=$glob asi=on indirect_target_selection=off \
+"$ASI_HARNESS/bochs-run.sh" -t 900 -l "$log" -a "kunit.enable=1 kunit.filter_glob=$glob asi=on preempt=full idle=halt indirect_target_selection=off \
 kvm_env.vendor=intel kvm_env.cores=1 kvm_env.threads=1 kvm_env.pcid=1" kunit
 brc=$?
 rc=$brc

@@ -74,7 +74,7 @@ cat "$ASI_LOGS/kunit.results" >>"$all"
 bochs_part() {
 	"$ASI_HARNESS/bochs-kunit.sh"
 	cat "$ASI_LOGS/bochs-kunit.results" >>"$all"
-	guest_suite bochs asi-state 600 "asi=on indirect_target_selection=off"
+	guest_suite bochs asi-state 600 "asi=on idle=halt indirect_target_selection=off"
 	guest_suite bochs kvm-selftests 1800
 }
 

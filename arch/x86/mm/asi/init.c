@@ -8,6 +8,8 @@
 #include <linux/asi.h>
 #include <linux/init.h>
 #include <linux/cpufeature.h>
+#include <linux/static_call.h>
+#include <linux/processor.h>
 
 #include "../../../../mm/asi/internal.h"
 #include "asi.h"
@@ -56,4 +58,20 @@ int __init asi_arch_init(void)
 		return -EOPNOTSUPP;
 	}
 	return asi_arch_build_global_pgd();
+}
+
+/*
+ * Idle-ASI is entered only when the idle routine is HLT (default_idle()),
+ * which touches no memory. MWAIT idle arms its monitor on, and reads, the
+ * idle task's flags in its task_struct: a slab object that shares its
+ * page with other tasks', so it is never mapped and every idle period in
+ * Idle-ASI would end in an ASI fault. x86_idle is the static call
+ * arch_cpu_idle() goes through (arch/x86/kernel/process.c); it can change
+ * at run time (haltpoll, Xen), so it is read on every idle entry.
+ */
+DECLARE_STATIC_CALL(x86_idle, default_idle);
+
+noinstr bool asi_arch_idle_allowed(void)
+{
+	return static_call_query(x86_idle) == default_idle;
 }
