@@ -9,7 +9,9 @@ struct asi;
  * @target: the instance this task runs in when it is in task context, set
  *	by asi_enter() and cleared by asi_exit() or by an ASI fault. The
  *	outermost interrupt return re-enters it, on whatever CPU the task
- *	runs then.
+ *	runs then. A child copies its parent's at fork and never uses it:
+ *	it is read only by the return from an interrupt that found this
+ *	task restricted, which takes the task's own asi_enter() first.
  * @mapped_stack: the stack asi_task_init() mapped into the restricted
  *	address spaces. It is compared with the task's own stack rather than
  *	kept as a flag, so a child that copied its parent's task_struct at

@@ -93,6 +93,23 @@ bool __init asi_boot_requested(void)
 	return asi_param_on;
 }
 
+/* The counters of one class, added up over all CPUs. */
+void asi_stats_sum(unsigned int class_id, struct asi_stats *sum)
+{
+	int cpu, r;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		struct asi_stats *s = &per_cpu(asi_stats, cpu)[class_id];
+
+		sum->enters += READ_ONCE(s->enters);
+		for (r = 0; r < ASI_EXIT_NR; r++)
+			sum->exits[r] += READ_ONCE(s->exits[r]);
+		sum->faults += READ_ONCE(s->faults);
+		sum->critical_faults += READ_ONCE(s->critical_faults);
+	}
+}
+
 void asi_disable(const char *why, unsigned long ip)
 {
 	if (xchg(&asi_disabled_by_warn, true))

@@ -20,7 +20,7 @@
 
 static int asi_classes_show(struct seq_file *m, void *v)
 {
-	int i, cpu, r;
+	int i, r;
 
 	seq_puts(m, "class enters");
 	for (r = 0; r < ASI_EXIT_NR; r++)
@@ -30,19 +30,11 @@ static int asi_classes_show(struct seq_file *m, void *v)
 	mutex_lock(&asi_class_lock);
 	for (i = 0; i < ASI_MAX_CLASSES; i++) {
 		struct asi_class *class = &asi_classes[i];
-		struct asi_stats sum = {};
+		struct asi_stats sum;
 
 		if (!class->registered)
 			continue;
-		for_each_possible_cpu(cpu) {
-			struct asi_stats *s = &per_cpu(asi_stats, cpu)[i];
-
-			sum.enters += READ_ONCE(s->enters);
-			for (r = 0; r < ASI_EXIT_NR; r++)
-				sum.exits[r] += READ_ONCE(s->exits[r]);
-			sum.faults += READ_ONCE(s->faults);
-			sum.critical_faults += READ_ONCE(s->critical_faults);
-		}
+		asi_stats_sum(i, &sum);
 		seq_printf(m, "%s %llu", class->name, sum.enters);
 		for (r = 0; r < ASI_EXIT_NR; r++)
 			seq_printf(m, " %llu", sum.exits[r]);

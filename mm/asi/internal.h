@@ -79,6 +79,8 @@ struct asi_stats {
 
 DECLARE_PER_CPU(struct asi_stats[ASI_MAX_CLASSES], asi_stats);
 
+void asi_stats_sum(unsigned int class_id, struct asi_stats *sum);
+
 extern struct asi_class asi_classes[ASI_MAX_CLASSES];
 extern struct mutex asi_class_lock;
 extern const char *const asi_exit_reason_names[ASI_EXIT_NR];

@@ -15,6 +15,9 @@
 #include <linux/init.h>
 #include <linux/irqflags.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/tracepoint.h>
+#include <trace/events/asi.h>
 
 #include "../internal.h"
 
@@ -201,17 +204,13 @@ static void asi_instance_alloc_failure(struct kunit *test)
 	class = asi_test_register(test, "nomem", &asi_test_no_hooks);
 }
 
+/* A class's enters (@reason < 0) or exits for @reason, over all CPUs. */
 static u64 asi_test_sum(unsigned int class_id, int reason)
 {
-	u64 sum = 0;
-	int cpu;
+	struct asi_stats sum;
 
-	for_each_possible_cpu(cpu) {
-		struct asi_stats *s = &per_cpu(asi_stats, cpu)[class_id];
-
-		sum += reason < 0 ? READ_ONCE(s->enters) : READ_ONCE(s->exits[reason]);
-	}
-	return sum;
+	asi_stats_sum(class_id, &sum);
+	return reason < 0 ? sum.enters : sum.exits[reason];
 }
 
 static void asi_enter_exit_hooks(struct kunit *test)
@@ -322,6 +321,79 @@ static void asi_safety_valve(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, rearmed_restricted);
 }
 
+/* What the asi_enter and asi_exit tracepoints reported for one class. */
+struct asi_test_trace {
+	unsigned int class_id;
+	int enters;
+	int exits;
+	unsigned int last_reason;
+	bool name_ok;
+	const char *name;
+};
+
+static void asi_test_trace_enter(void *data, const char *class, unsigned int class_id)
+{
+	struct asi_test_trace *t = data;
+
+	if (class_id != t->class_id)
+		return;
+	t->enters++;
+	t->name_ok = !strcmp(class, t->name);
+}
+
+static void asi_test_trace_exit(void *data, const char *class, unsigned int reason)
+{
+	struct asi_test_trace *t = data;
+
+	if (strcmp(class, t->name))
+		return;
+	t->exits++;
+	t->last_reason = reason;
+}
+
+/*
+ * The tracepoints: an explicit enter and exit, then an exit by an ASI
+ * fault on a sensitive buffer (after which asi_exit() has nothing to do
+ * and traces nothing).
+ */
+static void asi_tracepoints(struct kunit *test)
+{
+	struct asi_class *class = asi_test_register(test, "traced", &asi_test_no_hooks);
+	struct asi *asi = asi_create(class, NULL);
+	struct asi_test_trace t = { .class_id = class->id, .name = "traced" };
+	unsigned long flags, *buf;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, asi));
+	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	buf = kunit_kzalloc(test, sizeof(*buf), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, register_trace_asi_enter(asi_test_trace_enter, &t), 0);
+	KUNIT_ASSERT_EQ(test, register_trace_asi_exit(asi_test_trace_exit, &t), 0);
+
+	local_irq_save(flags);
+	asi_enter(asi);
+	asi_exit();
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, t.enters, 1);
+	KUNIT_EXPECT_TRUE(test, t.name_ok);
+	KUNIT_EXPECT_EQ(test, t.exits, 1);
+	KUNIT_EXPECT_EQ(test, t.last_reason, ASI_EXIT_EXPLICIT);
+
+	local_irq_save(flags);
+	asi_enter(asi);
+	READ_ONCE(*buf);
+	asi_exit();
+	local_irq_restore(flags);
+
+	unregister_trace_asi_exit(asi_test_trace_exit, &t);
+	unregister_trace_asi_enter(asi_test_trace_enter, &t);
+	tracepoint_synchronize_unregister();
+	KUNIT_EXPECT_EQ(test, t.enters, 2);
+	KUNIT_EXPECT_EQ(test, t.exits, 2);
+	KUNIT_EXPECT_EQ(test, t.last_reason, ASI_EXIT_FAULT);
+}
+
 static struct kunit_case asi_core_cases[] = {
 	KUNIT_CASE(asi_register_errors),
 	KUNIT_CASE(asi_register_until_full),
@@ -330,6 +402,7 @@ static struct kunit_case asi_core_cases[] = {
 	KUNIT_CASE(asi_enter_exit_hooks),
 	KUNIT_CASE(asi_enter_other_instance),
 	KUNIT_CASE(asi_safety_valve),
+	KUNIT_CASE(asi_tracepoints),
 	{}
 };
 

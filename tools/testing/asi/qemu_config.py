@@ -10,7 +10,7 @@ CONFIG_SERIAL_8250=y
 CONFIG_SERIAL_8250_CONSOLE=y''',
 			   qemu_arch='x86_64',
 			   kernel_path='arch/x86/boot/bzImage',
-			   kernel_command_line='console=ttyS0 asi=on kvm_env.vendor=amd '
+			   kernel_command_line='console=ttyS0 asi=on preempt=full kvm_env.vendor=amd '
 					       'kvm_env.cores=2 kvm_env.threads=2 kvm_env.pcid=0',
 			   # One TCG thread: see the comment in qemu-run.sh.
 			   extra_qemu_params=['-accel', 'tcg,thread=single',

@@ -13,6 +13,7 @@
 #include <linux/cpu.h>
 #include <linux/cpuidle.h>
 #include <linux/delay.h>
+#include <linux/hw_breakpoint.h>
 #include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
@@ -42,6 +43,9 @@ struct asi_x86_test_page {
 	int restricted_at_end[NR_CPUS];
 	unsigned long loops[NR_CPUS];
 	unsigned long value;
+	/* Data breakpoint hits, and workers that found a wrong instance. */
+	atomic_t bp_hits;
+	atomic_t wrong_instance;
 };
 
 static struct asi_x86_test_page *asi_tp __ro_after_init;
@@ -96,32 +100,29 @@ static int asi_x86_init(struct kunit *test)
 	return 0;
 }
 
+/* A class's enters (-1), ASI faults (-2) or exits for one reason. */
 static u64 asi_x86_stat(struct asi_class *class, int what)
 {
-	u64 sum = 0;
-	int cpu;
+	struct asi_stats sum;
 
-	for_each_possible_cpu(cpu) {
-		struct asi_stats *s = &per_cpu(asi_stats, cpu)[class->id];
-
-		if (what == -1)
-			sum += READ_ONCE(s->enters);
-		else if (what == -2)
-			sum += READ_ONCE(s->faults);
-		else
-			sum += READ_ONCE(s->exits[what]);
-	}
-	return sum;
+	asi_stats_sum(class->id, &sum);
+	if (what == -1)
+		return sum.enters;
+	if (what == -2)
+		return sum.faults;
+	return sum.exits[what];
 }
 
 static u64 asi_x86_all_exits(struct asi_class *class)
 {
-	u64 sum = 0;
+	struct asi_stats sum;
+	u64 exits = 0;
 	int r;
 
+	asi_stats_sum(class->id, &sum);
 	for (r = 0; r < ASI_EXIT_NR; r++)
-		sum += asi_x86_stat(class, r);
-	return sum;
+		exits += sum.exits[r];
+	return exits;
 }
 
 static int asi_x86_sleeper(void *arg)
@@ -334,6 +335,166 @@ static void asi_x86_interrupt_returns_restricted(struct kunit *test)
 	KUNIT_EXPECT_GE(test, asi_x86_stat(asi->class, -1) - enters, 2);
 }
 
+static void asi_x86_bp_handler(struct perf_event *bp, struct perf_sample_data *data,
+			       struct pt_regs *regs)
+{
+	atomic_inc(&asi_tp->bp_hits);
+}
+
+/*
+ * A debug exception: a data breakpoint on a word the restricted code
+ * writes. #DB is a paranoid (IST) entry like NMI and #MC and its exit is
+ * counted under "nmi"; its handler runs in the full address space and
+ * its return enters the target again.
+ */
+static void asi_x86_debug_exception(struct kunit *test)
+{
+	struct asi *asi = asi_x86_asi;
+	struct perf_event * __percpu *bp;
+	struct perf_event_attr attr;
+	unsigned long flags;
+	u64 nmi_exits, faults;
+	bool restricted_after;
+	int hits;
+
+	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)&asi_tp->value;
+	attr.bp_len = HW_BREAKPOINT_LEN_8;
+	attr.bp_type = HW_BREAKPOINT_W;
+	bp = register_wide_hw_breakpoint(&attr, asi_x86_bp_handler, NULL);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR((void __force *)bp), "no data breakpoint: %ld",
+			       PTR_ERR((void __force *)bp));
+	hits = atomic_read(&asi_tp->bp_hits);
+	nmi_exits = asi_x86_stat(asi->class, ASI_EXIT_NMI);
+	faults = asi_x86_stat(asi->class, -2);
+
+	local_irq_save(flags);
+	asi_enter(asi);
+	WRITE_ONCE(asi_tp->value, asi_tp->value + 1);
+	restricted_after = asi_is_restricted();
+	asi_exit();
+	local_irq_restore(flags);
+	unregister_wide_hw_breakpoint(bp);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&asi_tp->bp_hits) - hits, 1);
+	KUNIT_EXPECT_TRUE(test, restricted_after);
+	KUNIT_EXPECT_GE(test, asi_x86_stat(asi->class, ASI_EXIT_NMI) - nmi_exits, 1ULL);
+	KUNIT_EXPECT_EQ(test, asi_x86_stat(asi->class, -2) - faults, 0ULL);
+}
+
+struct asi_x86_mover {
+	struct asi *asi;
+	int slot;
+};
+
+/*
+ * Runs restricted with interrupts on and never yields: only preemption
+ * from an interrupt's return takes it off its CPU, and the stopper moves
+ * it. After each interrupt it must find its own instance loaded again.
+ */
+static int asi_x86_preempted_worker(void *arg)
+{
+	struct asi_x86_mover *m = arg;
+	struct asi *mine = m->asi;
+	unsigned long loops = 0;
+	bool in;
+
+	if (asi_task_init())
+		return -ENOMEM;
+	local_irq_disable();
+	asi_enter(mine);
+	raw_local_irq_enable();
+	while (!atomic_read(&asi_tp->stop)) {
+		if (asi_current() != mine)
+			atomic_inc(&asi_tp->wrong_instance);
+		loops++;
+	}
+	raw_local_irq_disable();
+	in = asi_current() == mine;
+	asi_exit();
+	trace_hardirqs_off();
+	local_irq_enable();
+
+	asi_tp->restricted_at_end[m->slot] = in;
+	asi_tp->loops[m->slot] = loops;
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+/*
+ * ASI state is per task: two tasks restricted in two instances are
+ * preempted by each other and by this thread, and moved from CPU to CPU
+ * (together at times), for 3 s. Each resumes in its own instance on
+ * whatever CPU it lands on; no CPU is ever left in an instance by a task
+ * that went away (the context-switch safety net never fires).
+ */
+static void asi_x86_preemption_and_migration(struct kunit *test)
+{
+	struct asi_x86_mover movers[2] = {};
+	struct task_struct *workers[2] = {};
+	struct asi_class *class = asi_x86_asi->class;
+	u64 enters, exits, faults, ctxsw;
+	unsigned long deadline, switches;
+	int i, round = 0, moves = 0, ncpus = num_online_cpus();
+
+	if (!preempt_model_full())
+		kunit_skip(test, "needs a preemptible kernel: boot with preempt=full");
+	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	movers[0].asi = asi_x86_asi;
+	movers[1].asi = asi_create(class, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(movers[1].asi));
+	memset(asi_tp, 0, sizeof(*asi_tp));
+	enters = asi_x86_stat(class, -1);
+	exits = asi_x86_all_exits(class);
+	faults = asi_x86_stat(class, -2);
+	ctxsw = asi_x86_stat(class, ASI_EXIT_CONTEXT_SWITCH);
+
+	for (i = 0; i < 2; i++) {
+		movers[i].slot = i;
+		workers[i] = kthread_run(asi_x86_preempted_worker, &movers[i], "asi-mover/%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(workers[i]));
+	}
+
+	deadline = jiffies + msecs_to_jiffies(3000);
+	while (time_before(jiffies, deadline)) {
+		for (i = 0; i < 2; i++) {
+			int from = task_cpu(workers[i]);
+			int to = cpumask_nth((round >> i) % ncpus, cpu_online_mask);
+
+			if (set_cpus_allowed_ptr(workers[i], cpumask_of(to)) == 0 &&
+			    from != to && task_cpu(workers[i]) == to)
+				moves++;
+		}
+		round++;
+		msleep(20);
+	}
+	atomic_set(&asi_tp->stop, 1);
+
+	switches = 0;
+	for (i = 0; i < 2; i++) {
+		switches += READ_ONCE(workers[i]->nivcsw);
+		kthread_stop(workers[i]);
+		KUNIT_EXPECT_TRUE_MSG(test, asi_tp->restricted_at_end[i],
+				      "worker %d was not in its instance at the end", i);
+		KUNIT_EXPECT_GT(test, asi_tp->loops[i], 0UL);
+	}
+	asi_put(movers[1].asi);
+
+	kunit_info(test, "%d moves, %lu preemptions, %d wrong-instance readings\n",
+		   moves, switches, atomic_read(&asi_tp->wrong_instance));
+	KUNIT_EXPECT_EQ(test, atomic_read(&asi_tp->wrong_instance), 0);
+	KUNIT_EXPECT_GT(test, switches, 0UL);
+	if (ncpus > 1)
+		KUNIT_EXPECT_GT(test, moves, 0);
+	KUNIT_EXPECT_EQ(test, asi_x86_stat(class, -2) - faults, 0ULL);
+	KUNIT_EXPECT_EQ(test, asi_x86_stat(class, ASI_EXIT_CONTEXT_SWITCH) - ctxsw, 0ULL);
+	KUNIT_EXPECT_EQ(test, asi_x86_stat(class, -1) - enters,
+			asi_x86_all_exits(class) - exits);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(asi_disabled_by_warn));
+}
+
 static int asi_x86_nmi_handler(unsigned int cmd, struct pt_regs *regs)
 {
 	if (!asi_tp || !atomic_read(&asi_tp->running))
@@ -536,6 +697,8 @@ static struct kunit_case asi_x86_cases[] = {
 	KUNIT_CASE(asi_x86_cr3_switch),
 	KUNIT_CASE(asi_x86_fault_exits_and_retries),
 	KUNIT_CASE(asi_x86_interrupt_returns_restricted),
+	KUNIT_CASE(asi_x86_debug_exception),
+	KUNIT_CASE_SLOW(asi_x86_preemption_and_migration),
 	KUNIT_CASE_SLOW(asi_x86_interrupts_and_nmis_all_cpus),
 	KUNIT_CASE_SLOW(asi_x86_idle),
 	KUNIT_CASE_SLOW(asi_x86_stress),
