@@ -12,6 +12,10 @@
 #include <linux/types.h>
 #include <linux/asi_types.h>
 
+#ifdef CONFIG_HAVE_ARCH_ADDRESS_SPACE_ISOLATION
+#include <asm/asi.h>
+#endif
+
 struct pt_regs;
 struct task_struct;
 
@@ -119,8 +123,46 @@ bool asi_is_restricted(void);
 struct asi *asi_current(void);
 struct asi *asi_target(void);
 
-unsigned long asi_intr_enter(enum asi_exit_reason reason);
-void asi_intr_exit(unsigned long state);
+unsigned long __asi_intr_enter(enum asi_exit_reason reason);
+void __asi_intr_exit(unsigned long state);
+
+/**
+ * asi_intr_enter() - leave ASI at the start of an exception or interrupt
+ * @reason: what kind of entry this is
+ *
+ * Called first thing by every x86 IDT entry point, before the handler
+ * touches anything but its stack and this CPU's ASI state. If the
+ * interrupted context was restricted, runs the class's pre_asi_exit hook
+ * and loads the full page table.
+ *
+ * With ASI off at boot this is a patched-out branch. It is not
+ * asi_enabled()'s static key: the int3 handler runs this before
+ * poke_int3_handler(), so a static branch here would trap on its own
+ * int3 while that key is being patched. asi_arch_boot_enabled() is
+ * patched before the other CPUs run, when no int3 is involved.
+ *
+ * Return: a cookie for asi_intr_exit().
+ */
+static __always_inline unsigned long asi_intr_enter(enum asi_exit_reason reason)
+{
+	if (!asi_arch_boot_enabled())
+		return 0;
+	return __asi_intr_enter(reason);
+}
+
+/**
+ * asi_intr_exit() - return to ASI at the end of an exception or interrupt
+ * @state: the cookie asi_intr_enter() returned
+ *
+ * Called last by every x86 IDT entry point. When its entry left ASI and
+ * the task still has a target (an ASI fault clears it), enters the target
+ * again; the task may run on another CPU by now.
+ */
+static __always_inline void asi_intr_exit(unsigned long state)
+{
+	if (asi_arch_boot_enabled())
+		__asi_intr_exit(state);
+}
 
 bool asi_handle_page_fault(struct pt_regs *regs, unsigned long error_code,
 			   unsigned long address);

@@ -574,26 +574,18 @@ struct asi *asi_target(void)
 }
 EXPORT_SYMBOL_GPL(asi_target);
 
-/**
- * asi_intr_enter() - leave ASI at the start of an exception or interrupt
- * @reason: what kind of entry this is
- *
- * Called first thing by every x86 IDT entry point, before the handler
- * touches anything but its stack and this CPU's asi_cpu_page. If the
- * interrupted context was restricted, runs the class's pre_asi_exit hook
- * and loads the full page table.
- *
- * Return: a cookie for asi_intr_exit().
+/*
+ * The entry hooks behind asi_intr_enter() and asi_intr_exit(), which
+ * the architecture calls only when ASI was chosen at boot; see their
+ * kernel-doc in <linux/asi.h>.
  */
-noinstr unsigned long asi_intr_enter(enum asi_exit_reason reason)
+noinstr unsigned long __asi_intr_enter(enum asi_exit_reason reason)
 {
 	unsigned long state;
 
 	/*
-	 * No static branch here: the int3 handler runs this before
-	 * poke_int3_handler(), so a jump label in it would trap on its own
-	 * int3 while that label is being patched. A load of this CPU's
-	 * @curr, NULL whenever ASI is off, does the same job.
+	 * The common case: nothing to leave. No static branch (see
+	 * asi_intr_enter()); @curr is NULL until the first asi_enter().
 	 */
 	if (likely(!this_cpu_read(asi_cpu_page.cpu.curr))) {
 		state = this_cpu_read(asi_cpu_page.cpu.intr_restricted) << 1;
@@ -613,15 +605,7 @@ noinstr unsigned long asi_intr_enter(enum asi_exit_reason reason)
 	return state;
 }
 
-/**
- * asi_intr_exit() - return to ASI at the end of an exception or interrupt
- * @state: the cookie asi_intr_enter() returned
- *
- * Called last by every x86 IDT entry point. When its entry left ASI and
- * the task still has a target (an ASI fault clears it), enters the target
- * again; the task may run on another CPU by now.
- */
-noinstr void asi_intr_exit(unsigned long state)
+noinstr void __asi_intr_exit(unsigned long state)
 {
 	struct asi *target;
 

@@ -10,7 +10,6 @@
 #include <linux/percpu.h>
 #include <linux/refcount.h>
 #include <linux/spinlock.h>
-#include <asm/asi.h>
 
 struct asi_class {
 	char name[ASI_CLASS_NAME_LEN];

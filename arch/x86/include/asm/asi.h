@@ -6,6 +6,7 @@
 #ifndef _ASM_X86_ASI_H
 #define _ASM_X86_ASI_H
 
+#include <linux/cpufeature.h>
 #include <linux/types.h>
 #include <asm/processor-flags.h>
 #include <asm/pgtable_types.h>
@@ -13,6 +14,17 @@
 #ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
 
 struct asi;
+
+/*
+ * Did the boot choose ASI? X86_FEATURE_ASI is set early in setup_arch()
+ * (asi_check_boottime_disable()), so this is an alternative patched by
+ * alternative_instructions() while only the boot CPU runs: no int3 is
+ * ever planted in it, which the entry hooks rely on (see asi_intr_enter()).
+ */
+static __always_inline bool asi_arch_boot_enabled(void)
+{
+	return cpu_feature_enabled(X86_FEATURE_ASI);
+}
 
 /* Per instance: the restricted page table. */
 struct asi_arch {

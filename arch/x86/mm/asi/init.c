@@ -38,6 +38,8 @@ void __init asi_check_boottime_disable(void)
 		return;
 	}
 	asi_boot_enabled = true;
+	/* For the entry code: see asi_intr_enter(). */
+	setup_force_cpu_cap(X86_FEATURE_ASI);
 }
 
 int __init asi_arch_init(void)

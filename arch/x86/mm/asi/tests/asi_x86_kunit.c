@@ -141,7 +141,7 @@ static void asi_x86_page_table_contents(struct kunit *test)
 	int cpu, i;
 
 	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)_text));
-	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)asi_intr_enter));
+	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)__asi_intr_enter));
 	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)__start_rodata));
 	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)&__per_cpu_offset[0]));
 	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, CPU_ENTRY_AREA_RO_IDT));
@@ -673,10 +673,10 @@ static void asi_x86_idle(struct kunit *test)
 			   cpuidle_get_driver()->name);
 	/*
 	 * Seen in Bochs (one CPU): while the boot-time KUnit run goes on, no
-	 * idle period reached default_idle_call() in 5 s, though the idle
-	 * task's stack is mapped; after boot Idle-ASI is entered (the
-	 * asi-state suite checks it there). Not understood yet: skip, and
-	 * say so, rather than pass.
+	 * idle period entered Idle-ASI in 5 s, though the idle task's stack
+	 * is mapped and the idle routine is HLT (idle=halt); after boot
+	 * Idle-ASI is entered (the asi-state suite checks it there). Not
+	 * understood yet: skip, and say so, rather than pass.
 	 */
 	if (num_online_cpus() == 1 && system_state < SYSTEM_RUNNING)
 		kunit_skip(test, "one CPU, still booting: no idle seen there (see asi-state)");
