@@ -16,6 +16,7 @@
 #include <asm/asi.h>
 #endif
 
+struct page;
 struct pt_regs;
 struct task_struct;
 
@@ -173,6 +174,28 @@ void asi_idle_exit(void);
 void asi_context_switch(struct task_struct *prev);
 void asi_release_task_stack(struct task_struct *tsk);
 
+int asi_alloc_pages(struct page *page, unsigned int order, gfp_t gfp);
+bool __asi_free_pages(struct page *page, unsigned int order);
+void asi_flush_frees(void);
+
+/**
+ * asi_free_pages() - the page allocator frees a block
+ * @page: its first page
+ * @order: its order
+ *
+ * A nonsensitive block is unmapped from the restricted address spaces and
+ * flushed from every TLB before it is freed, later, by ASI.
+ *
+ * Return: true when the caller goes on freeing the block, false when ASI
+ * took it.
+ */
+static __always_inline bool asi_free_pages(struct page *page, unsigned int order)
+{
+	if (!asi_enabled())
+		return true;
+	return __asi_free_pages(page, order);
+}
+
 #else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 
 #include <linux/err.h>
@@ -241,6 +264,18 @@ static __always_inline void asi_idle_exit(void) { }
 static inline void asi_context_switch(struct task_struct *prev) { }
 
 static inline void asi_release_task_stack(struct task_struct *tsk) { }
+
+static inline int asi_alloc_pages(struct page *page, unsigned int order, gfp_t gfp)
+{
+	return 0;
+}
+
+static inline bool asi_free_pages(struct page *page, unsigned int order)
+{
+	return true;
+}
+
+static inline void asi_flush_frees(void) { }
 
 #endif /* CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 

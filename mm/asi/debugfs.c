@@ -9,12 +9,21 @@
  *   cpus     one line per CPU: the instance it is in, its class, its
  *            critical-section depth
  *   faults   the last ASI_FAULT_LOG_SIZE ASI faults, oldest first
+ *   memory   nonsensitive memory: pages and bytes mapped in every
+ *            instance, freed pages waiting for their TLB flush, flushes
+ *            done, allocations failed for want of a page table, and the
+ *            page-table pages of the global template
  */
 
 #include <linux/asi.h>
 #include <linux/debugfs.h>
 #include <linux/init.h>
+#include <linux/kstrtox.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
 
 #include "internal.h"
 
@@ -83,7 +92,95 @@ static int asi_faults_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(asi_faults);
 
+static int asi_memory_show(struct seq_file *m, void *v)
+{
+	long global = atomic_long_read(&asi_ns_stats.global_pages);
+
+	seq_printf(m, "global_pages %ld\n", global);
+	seq_printf(m, "global_bytes %ld\n", global * PAGE_SIZE);
+	seq_printf(m, "frees_pending %ld\n", atomic_long_read(&asi_ns_stats.frees_pending));
+	seq_printf(m, "flushes %ld\n", atomic_long_read(&asi_ns_stats.flushes));
+	seq_printf(m, "map_failures %ld\n", atomic_long_read(&asi_ns_stats.map_failures));
+	seq_printf(m, "table_pages %ld\n", asi_arch_table_pages());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(asi_memory);
+
 struct dentry *asi_debugfs_dir;
+
+/*
+ * Benchmark files (not tests): writing an iteration count runs the
+ * benchmark, reading shows the figures of the last run.
+ */
+struct asi_bench_file {
+	asi_bench_fn run;
+	struct mutex lock;	/* one run at a time, and the result */
+	char result[512];
+};
+
+static int asi_bench_show(struct seq_file *m, void *v)
+{
+	struct asi_bench_file *b = m->private;
+
+	mutex_lock(&b->lock);
+	seq_puts(m, b->result);
+	mutex_unlock(&b->lock);
+	return 0;
+}
+
+static int asi_bench_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, asi_bench_show, inode->i_private);
+}
+
+static ssize_t asi_bench_write(struct file *file, const char __user *ubuf,
+			       size_t count, loff_t *ppos)
+{
+	struct asi_bench_file *b = ((struct seq_file *)file->private_data)->private;
+	unsigned long n;
+	int err;
+
+	err = kstrtoul_from_user(ubuf, count, 0, &n);
+	if (err)
+		return err;
+	if (!n || n > 10000000)
+		return -EINVAL;
+	mutex_lock(&b->lock);
+	err = b->run(n, b->result, sizeof(b->result));
+	mutex_unlock(&b->lock);
+	return err ? err : count;
+}
+
+static const struct file_operations asi_bench_fops = {
+	.owner = THIS_MODULE,
+	.open = asi_bench_open,
+	.read = seq_read,
+	.write = asi_bench_write,
+	.llseek = seq_lseek,
+	.release = single_release,
+};
+
+/**
+ * asi_debugfs_bench() - add a benchmark file to /sys/kernel/debug/asi/
+ * @name: the file name
+ * @run: runs the benchmark @n times and formats its figures into @buf
+ *
+ * Call from a late_initcall_sync(), once the directory exists.
+ */
+void __init asi_debugfs_bench(const char *name, asi_bench_fn run)
+{
+	struct asi_bench_file *b;
+
+	if (!asi_debugfs_dir)
+		return;
+	b = kzalloc(sizeof(*b), GFP_KERNEL);
+	if (!b)
+		return;
+	b->run = run;
+	mutex_init(&b->lock);
+	strscpy(b->result, "no run yet: write an iteration count\n");
+	debugfs_create_file(name, 0600, asi_debugfs_dir, b, &asi_bench_fops);
+}
 
 /* debugfs itself comes up at core_initcall, after mm/asi's own. */
 static int __init asi_debugfs_init(void)
@@ -98,6 +195,7 @@ static int __init asi_debugfs_init(void)
 	debugfs_create_file("classes", 0444, dir, NULL, &asi_classes_fops);
 	debugfs_create_file("cpus", 0444, dir, NULL, &asi_cpus_fops);
 	debugfs_create_file("faults", 0444, dir, NULL, &asi_faults_fops);
+	debugfs_create_file("memory", 0444, dir, NULL, &asi_memory_fops);
 	return 0;
 }
 late_initcall(asi_debugfs_init);

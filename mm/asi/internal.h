@@ -6,6 +6,8 @@
 #define _MM_ASI_INTERNAL_H
 
 #include <linux/asi.h>
+#include <linux/atomic.h>
+#include <linux/gfp_types.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/refcount.h>
@@ -80,6 +82,16 @@ DECLARE_PER_CPU(struct asi_stats[ASI_MAX_CLASSES], asi_stats);
 
 void asi_stats_sum(unsigned int class_id, struct asi_stats *sum);
 
+/* Nonsensitive memory, for debugfs and the tests (mm/asi/nonsensitive.c). */
+struct asi_ns_stats {
+	atomic_long_t global_pages;	/* mapped in every instance */
+	atomic_long_t frees_pending;	/* freed, waiting for the flush */
+	atomic_long_t flushes;		/* TLB flushes of freed pages */
+	atomic_long_t map_failures;	/* allocations failed for a mapping */
+};
+
+extern struct asi_ns_stats asi_ns_stats;
+
 extern struct asi_class asi_classes[ASI_MAX_CLASSES];
 extern struct mutex asi_class_lock;
 extern const char *const asi_exit_reason_names[ASI_EXIT_NR];
@@ -88,6 +100,9 @@ extern struct asi *asi_idle_asi;
 extern struct dentry *asi_debugfs_dir;
 
 void asi_disable(const char *why, unsigned long ip);
+
+typedef int (*asi_bench_fn)(unsigned long n, char *buf, size_t size);
+void asi_debugfs_bench(const char *name, asi_bench_fn run);
 
 /*
  * ASI_WARN_ON() - the safety valve. An internal inconsistency switches ASI
@@ -130,5 +145,9 @@ unsigned long asi_arch_prepare_enter(struct asi *asi);
 bool asi_arch_mapped_in_full(unsigned long address);
 bool asi_arch_maps(struct asi *asi, unsigned long addr);
 bool asi_arch_idle_allowed(void);
+int asi_arch_map_pages(struct page *page, unsigned int nr, gfp_t gfp);
+unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr);
+bool asi_arch_page_nonsensitive(struct page *page);
+long asi_arch_table_pages(void);
 
 #endif /* _MM_ASI_INTERNAL_H */

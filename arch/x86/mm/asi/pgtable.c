@@ -45,7 +45,7 @@
 #include <linux/asi.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
-#include <linux/mutex.h>
+#include <linux/spinlock.h>
 #include <linux/percpu.h>
 #include <linux/processor.h>
 #include <asm/cpu_entry_area.h>
@@ -57,9 +57,15 @@
 #include "asi.h"
 
 static pgd_t *asi_global_pgd;
-static DEFINE_MUTEX(asi_pgtable_lock);
-/* Set once the first instance exists: no top-level entry may change after. */
-static bool asi_pgd_frozen;
+/*
+ * Guards the template's tables. A spinlock taken with interrupts off: the
+ * page allocator maps nonsensitive pages from any context. Tables are
+ * allocated with it dropped (see asi_set_template_pte()) and never freed,
+ * so a PTE pointer stays valid once found.
+ */
+static DEFINE_SPINLOCK(asi_pgtable_lock);
+/* Page-table pages of the template, for debugfs. */
+static atomic_long_t asi_table_pages;
 
 static int asi_populate_pgd_entry(unsigned long addr)
 {
@@ -99,56 +105,92 @@ static int __init asi_preallocate(unsigned long start, unsigned long end)
 	return 0;
 }
 
-/* Walk the template to the PTE of @addr, allocating tables on the way. */
-static pte_t *asi_walk_alloc_pte(unsigned long addr)
+/* A zeroed page for a table of the template; fails under fault injection. */
+static void *asi_alloc_table(gfp_t gfp)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_alloc_table, gfp);
+	return (void *)get_zeroed_page(gfp);
+}
+
+/* The physical address of the spare page, which the caller gives up. */
+static unsigned long asi_take_spare(void **spare)
+{
+	unsigned long pa = __pa(*spare);
+
+	*spare = NULL;
+	atomic_long_inc(&asi_table_pages);
+	return pa;
+}
+
+/*
+ * The template's PTE of @addr, under asi_pgtable_lock. A missing table is
+ * made from *@spare; without one, -EAGAIN asks the caller for a spare.
+ * The top-level entries (the PGD's, or with 4-level paging the folded
+ * P4D's) are all allocated at boot for the ranges ASI maps, because the
+ * instances copy them: a missing one is -EFAULT, as is a large mapping.
+ */
+static pte_t *asi_template_pte(unsigned long addr, void **spare)
 {
 	pgd_t *pgd = asi_global_pgd + pgd_index(addr);
 	p4d_t *p4d;
 	pud_t *pud;
 	pmd_t *pmd;
 
-	/*
-	 * Top-level entries (the PGD's, or with 4-level paging the folded
-	 * P4D's) may only be added before the first instance copied them.
-	 */
-	if (pgd_none(*pgd)) {
-		if (asi_pgd_frozen || asi_populate_pgd_entry(addr))
-			return ERR_PTR(-EFAULT);
-	}
+	if (pgd_none(*pgd))
+		return ERR_PTR(-EFAULT);
 	p4d = p4d_offset(pgd, addr);
 	if (p4d_none(*p4d)) {
-		unsigned long page;
-
-		if (!pgtable_l5_enabled() && asi_pgd_frozen)
+		if (!pgtable_l5_enabled())
 			return ERR_PTR(-EFAULT);
-		page = get_zeroed_page(GFP_KERNEL);
-		if (!page)
-			return ERR_PTR(-ENOMEM);
-		set_p4d(p4d, __p4d(_KERNPG_TABLE | __pa(page)));
+		if (!*spare)
+			return ERR_PTR(-EAGAIN);
+		set_p4d(p4d, __p4d(_KERNPG_TABLE | asi_take_spare(spare)));
 	}
 	if (p4d_leaf(*p4d))
 		return ERR_PTR(-EFAULT);
 	pud = pud_offset(p4d, addr);
 	if (pud_none(*pud)) {
-		unsigned long page = get_zeroed_page(GFP_KERNEL);
-
-		if (!page)
-			return ERR_PTR(-ENOMEM);
-		set_pud(pud, __pud(_KERNPG_TABLE | __pa(page)));
+		if (!*spare)
+			return ERR_PTR(-EAGAIN);
+		set_pud(pud, __pud(_KERNPG_TABLE | asi_take_spare(spare)));
 	}
 	if (pud_leaf(*pud))
 		return ERR_PTR(-EFAULT);
 	pmd = pmd_offset(pud, addr);
 	if (pmd_none(*pmd)) {
-		unsigned long page = get_zeroed_page(GFP_KERNEL);
-
-		if (!page)
-			return ERR_PTR(-ENOMEM);
-		set_pmd(pmd, __pmd(_KERNPG_TABLE | __pa(page)));
+		if (!*spare)
+			return ERR_PTR(-EAGAIN);
+		set_pmd(pmd, __pmd(_KERNPG_TABLE | asi_take_spare(spare)));
 	}
 	if (pmd_leaf(*pmd))
 		return ERR_PTR(-EFAULT);
 	return pte_offset_kernel(pmd, addr);
+}
+
+/* Set the template's PTE of @addr, allocating tables with @gfp. */
+static int asi_set_template_pte(unsigned long addr, pte_t val, gfp_t gfp)
+{
+	void *spare = NULL;
+	unsigned long flags;
+	pte_t *pte;
+
+	for (;;) {
+		spin_lock_irqsave(&asi_pgtable_lock, flags);
+		pte = asi_template_pte(addr, &spare);
+		if (!IS_ERR(pte))
+			set_pte(pte, val);
+		spin_unlock_irqrestore(&asi_pgtable_lock, flags);
+		if (PTR_ERR_OR_ZERO(pte) != -EAGAIN)
+			break;
+		spare = asi_alloc_table(gfp);
+		if (!spare) {
+			pte = ERR_PTR(-ENOMEM);
+			break;
+		}
+	}
+	if (spare)
+		free_page((unsigned long)spare);
+	return PTR_ERR_OR_ZERO(pte);
 }
 
 /* The 4K mapping of @addr in the full kernel page table, or an empty PTE. */
@@ -182,17 +224,18 @@ static pte_t asi_full_pte(unsigned long addr)
 /*
  * Map [start, end) in the template exactly as the full kernel maps it,
  * with the permission bits @clear dropped and @set added (never more
- * rights than the full mapping has). Pages the full kernel does not map
- * are an error when @must_exist, skipped otherwise.
+ * rights than the full mapping has), allocating tables with @gfp. Pages
+ * the full kernel does not map are an error when @must_exist, skipped
+ * otherwise. On an error the pages before the failing one stay mapped.
  */
 static int asi_map_range(unsigned long start, unsigned long end,
-			 pteval_t clear, pteval_t set, bool must_exist)
+			 pteval_t clear, pteval_t set, bool must_exist, gfp_t gfp)
 {
 	unsigned long addr;
+	int err;
 
 	for (addr = start & PAGE_MASK; addr < end; addr += PAGE_SIZE) {
 		pte_t full = asi_full_pte(addr);
-		pte_t *pte;
 
 		if (!pte_present(full)) {
 			if (!must_exist)
@@ -200,13 +243,10 @@ static int asi_map_range(unsigned long start, unsigned long end,
 			pr_err("cannot map 0x%lx: the kernel does not map it\n", addr);
 			return -EFAULT;
 		}
-		pte = asi_walk_alloc_pte(addr);
-		if (IS_ERR(pte)) {
-			pr_err("cannot map 0x%lx: %pe\n", addr, pte);
-			return PTR_ERR(pte);
-		}
-		set_pte(pte, pte_set_flags(pte_clear_flags(full, clear),
-					   set & __supported_pte_mask));
+		full = pte_set_flags(pte_clear_flags(full, clear), set & __supported_pte_mask);
+		err = asi_set_template_pte(addr, full, gfp);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -223,12 +263,8 @@ static pte_t *asi_lookup_pte(pgd_t *pgd_base, unsigned long addr)
 int asi_arch_map_global(const void *addr, size_t size)
 {
 	unsigned long start = (unsigned long)addr;
-	int err;
 
-	mutex_lock(&asi_pgtable_lock);
-	err = asi_map_range(start, start + size, 0, 0, true);
-	mutex_unlock(&asi_pgtable_lock);
-	return err;
+	return asi_map_range(start, start + size, 0, 0, true, GFP_KERNEL);
 }
 
 /*
@@ -253,6 +289,50 @@ void asi_arch_unmap_global(const void *addr, size_t size)
 	flush_tlb_kernel_range(start, end);
 }
 
+/*
+ * Globally nonsensitive pages from the page allocator are mapped at their
+ * direct-map address in the template, so in every instance. The template
+ * entry is also the only record that a page is nonsensitive: the page
+ * allocator's free path asks asi_arch_page_nonsensitive().
+ */
+int asi_arch_map_pages(struct page *page, unsigned int nr, gfp_t gfp)
+{
+	unsigned long start = (unsigned long)page_address(page);
+
+	KUNIT_STATIC_STUB_REDIRECT(asi_arch_map_pages, page, nr, gfp);
+	return asi_map_range(start, start + nr * PAGE_SIZE, 0, 0, true, gfp);
+}
+
+/* Clear the template entries of @nr pages; the caller flushes the TLBs. */
+unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr)
+{
+	unsigned long addr = (unsigned long)page_address(page);
+	unsigned int i, cleared = 0;
+
+	for (i = 0; i < nr; i++, addr += PAGE_SIZE) {
+		pte_t *pte = asi_lookup_pte(asi_global_pgd, addr);
+
+		if (pte && pte_present(*pte)) {
+			pte_clear(&init_mm, addr, pte);
+			cleared++;
+		}
+	}
+	return cleared;
+}
+
+/* Is the first page of a block mapped in the restricted spaces? */
+bool asi_arch_page_nonsensitive(struct page *page)
+{
+	pte_t *pte = asi_lookup_pte(asi_global_pgd, (unsigned long)page_address(page));
+
+	return pte && pte_present(READ_ONCE(*pte));
+}
+
+long asi_arch_table_pages(void)
+{
+	return atomic_long_read(&asi_table_pages);
+}
+
 int asi_arch_instance_init(struct asi *asi)
 {
 	pgd_t *pgd;
@@ -263,12 +343,10 @@ int asi_arch_instance_init(struct asi *asi)
 	if (!pgd)
 		return -ENOMEM;
 
-	mutex_lock(&asi_pgtable_lock);
-	asi_pgd_frozen = true;
+	/* The top-level entries were all made at boot and never change. */
 	clone_pgd_range(pgd + KERNEL_PGD_BOUNDARY,
 			asi_global_pgd + KERNEL_PGD_BOUNDARY,
 			KERNEL_PGD_PTRS);
-	mutex_unlock(&asi_pgtable_lock);
 
 	asi->arch.pgd = pgd;
 	asi->arch.pgd_pa = __pa(pgd);
@@ -327,12 +405,12 @@ static int __init asi_map_percpu(void)
 	for_each_possible_cpu(cpu) {
 		err = asi_map_range((unsigned long)per_cpu_ptr(&fixed_percpu_data, cpu),
 				    (unsigned long)per_cpu_ptr(&fixed_percpu_data, cpu) + 1,
-				    0, 0, true);
+				    0, 0, true, GFP_KERNEL);
 		if (err)
 			return err;
 		err = asi_map_range((unsigned long)per_cpu_ptr(&asi_cpu_page, cpu),
 				    (unsigned long)per_cpu_ptr(&asi_cpu_page, cpu) +
-				    sizeof(union asi_cpu_page), 0, 0, true);
+				    sizeof(union asi_cpu_page), 0, 0, true, GFP_KERNEL);
 		if (err)
 			return err;
 	}
@@ -361,12 +439,12 @@ int __init asi_arch_build_global_pgd(void)
 	/* Text: read-only and executable, as mark_rodata_ro() will leave it. */
 	if (!err)
 		err = asi_map_range((unsigned long)_text, (unsigned long)_etext,
-				    _PAGE_RW, 0, true);
+				    _PAGE_RW, 0, true, GFP_KERNEL);
 	/* Read-only data: read-only and not executable. */
 	if (!err)
 		err = asi_map_range((unsigned long)__start_rodata,
 				    (unsigned long)__end_rodata, _PAGE_RW, _PAGE_NX,
-				    true);
+				    true, GFP_KERNEL);
 	if (!err)
 		err = asi_map_percpu();
 	if (err)

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Nonsensitive memory from the page allocator.
+ *
+ * Everything is sensitive unless its allocator was told otherwise. A page
+ * allocated with __GFP_GLOBAL_NONSENSITIVE is zeroed (so no old secret
+ * becomes visible) and mapped, at its direct-map address, in every
+ * restricted address space. Its mapping is the only bookkeeping: no page
+ * flag says a page is nonsensitive, the free path asks the restricted
+ * page table (asi_arch_page_nonsensitive()).
+ *
+ * Freeing must not hand the page back while any CPU may still hold its
+ * translation in a restricted address space, or it could be reused for
+ * secrets that a restricted CPU can still reach. So the free path keeps
+ * the page, and a worker unmaps every page freed since it last ran,
+ * flushes the TLBs of all CPUs once (every PCID, ASI's included) and only
+ * then frees them. This works from any context, interrupts off included,
+ * and one flush serves a whole batch. A free that may sleep drains the
+ * list itself once ASI_FREE_PENDING_MAX pages wait.
+ *
+ * Memory local to one instance (local nonsensitive) is not there yet: it
+ * needs restricted tables that instances do not share.
+ */
+
+#define pr_fmt(fmt) "asi: " fmt
+
+#include <linux/asi.h>
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <asm/tlbflush.h>
+
+#include "../internal.h"
+#include "internal.h"
+
+struct asi_ns_stats asi_ns_stats;
+
+/*
+ * Freed pages wait for at most this many others: beyond, a free that may
+ * sleep drains the list itself, so a loop that frees without ever letting
+ * the worker run cannot hold back an unbounded amount of memory.
+ */
+#define ASI_FREE_PENDING_MAX	256
+
+static LIST_HEAD(asi_free_list);
+static DEFINE_SPINLOCK(asi_free_lock);
+static void asi_free_worker(struct work_struct *work);
+static DECLARE_WORK(asi_free_work, asi_free_worker);
+static void asi_free_drain(void);
+
+/*
+ * Called by the page allocator for an allocation with an ASI flag, after
+ * it got @page. Return: 0, or an error after which the allocator frees
+ * the page again (through asi_free_pages(), which undoes a partial map).
+ */
+int asi_alloc_pages(struct page *page, unsigned int order, gfp_t gfp)
+{
+	unsigned int i, nr = 1 << order;
+	int err;
+
+	if (!asi_enabled())
+		return 0;	/* no restricted space: sensitive is fine */
+
+	/* Unless the allocator just zeroed it (__GFP_ZERO, init_on_alloc). */
+	if (!want_init_on_alloc(gfp)) {
+		for (i = 0; i < nr; i++)
+			clear_highpage(page + i);
+	}
+	err = asi_arch_map_pages(page, nr, gfp & GFP_RECLAIM_MASK);
+	if (err) {
+		atomic_long_inc(&asi_ns_stats.map_failures);
+		return err;
+	}
+	atomic_long_add(nr, &asi_ns_stats.global_pages);
+	return 0;
+}
+
+/* See asi_free_pages(): called first by free_pages_prepare(). */
+bool __asi_free_pages(struct page *page, unsigned int order)
+{
+	unsigned long flags;
+	long pending;
+
+	if (!asi_arch_page_nonsensitive(page))
+		return true;
+
+	set_page_private(page, order);
+	spin_lock_irqsave(&asi_free_lock, flags);
+	list_add_tail(&page->lru, &asi_free_list);
+	spin_unlock_irqrestore(&asi_free_lock, flags);
+	pending = atomic_long_add_return(1 << order, &asi_ns_stats.frees_pending);
+
+	/*
+	 * The flush sends IPIs and waits for them: only where sleeping is
+	 * allowed, so no lock another CPU spins on with interrupts off can
+	 * be held here.
+	 */
+	if (pending >= ASI_FREE_PENDING_MAX && preemptible())
+		asi_free_drain();
+	else
+		schedule_work(&asi_free_work);
+	return false;
+}
+
+/* Unmap, flush and free every page freed so far. */
+static void asi_free_drain(void)
+{
+	struct page *page, *next;
+	unsigned long pending = 0;
+	unsigned long flags;
+	LIST_HEAD(batch);
+
+	spin_lock_irqsave(&asi_free_lock, flags);
+	list_splice_init(&asi_free_list, &batch);
+	spin_unlock_irqrestore(&asi_free_lock, flags);
+	if (list_empty(&batch))
+		return;
+
+	list_for_each_entry(page, &batch, lru) {
+		unsigned int nr = 1 << page_private(page);
+
+		atomic_long_sub(asi_arch_unmap_pages(page, nr), &asi_ns_stats.global_pages);
+		pending += nr;
+	}
+	/* Every CPU, every PCID: a restricted one may hold these pages. */
+	flush_tlb_all();
+	atomic_long_inc(&asi_ns_stats.flushes);
+
+	list_for_each_entry_safe(page, next, &batch, lru) {
+		unsigned int order = page_private(page);
+
+		list_del(&page->lru);
+		set_page_private(page, 0);
+		free_unref_page(page, order);
+	}
+	atomic_long_sub(pending, &asi_ns_stats.frees_pending);
+}
+
+static void asi_free_worker(struct work_struct *work)
+{
+	asi_free_drain();
+}
+
+/**
+ * asi_flush_frees() - wait until freed nonsensitive pages are really free
+ *
+ * For tests and for callers that must know the memory is back.
+ *
+ * Context: process context, may sleep.
+ */
+void asi_flush_frees(void)
+{
+	flush_work(&asi_free_work);
+}
