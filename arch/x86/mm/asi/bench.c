@@ -16,18 +16,11 @@
  */
 
 #include <linux/asi.h>
-#include <linux/debugfs.h>
 #include <linux/init.h>
-#include <linux/kstrtox.h>
-#include <linux/mutex.h>
-#include <linux/seq_file.h>
-#include <linux/uaccess.h>
 #include <asm/msr.h>
 
 #include "../../../../mm/asi/internal.h"
 
-static DEFINE_MUTEX(asi_bench_lock);
-static char asi_bench_result[256] = "no run yet: write an iteration count\n";
 static struct asi_class *asi_bench_class;
 static struct asi *asi_bench_asi;
 static const struct asi_class_ops asi_bench_ops;
@@ -42,7 +35,8 @@ static void asi_bench_add(struct asi_bench_stat *s, u64 t)
 	s->sum += t;
 }
 
-static int asi_bench_run(unsigned long n)
+/* Runs under the bench file's mutex, which also guards the instance. */
+static int asi_bench_run(unsigned long n, char *buf, size_t size)
 {
 	struct asi_bench_stat trip = { .min = U64_MAX }, reload = { .min = U64_MAX };
 	unsigned long i, flags;
@@ -80,7 +74,7 @@ static int asi_bench_run(unsigned long n)
 	}
 	local_irq_restore(flags);
 
-	snprintf(asi_bench_result, sizeof(asi_bench_result),
+	snprintf(buf, size,
 		 "iterations %lu\nround_trip_min %llu\nround_trip_avg %llu\n"
 		 "cr3_reload_min %llu\ncr3_reload_avg %llu\nratio_min_x100 %llu\n"
 		 "ratio_avg_x100 %llu\npcid %d\n",
@@ -91,50 +85,10 @@ static int asi_bench_run(unsigned long n)
 	return 0;
 }
 
-static ssize_t asi_bench_write(struct file *file, const char __user *buf,
-			       size_t count, loff_t *ppos)
-{
-	unsigned long n;
-	int err;
-
-	err = kstrtoul_from_user(buf, count, 0, &n);
-	if (err)
-		return err;
-	if (!n || n > 10000000)
-		return -EINVAL;
-	mutex_lock(&asi_bench_lock);
-	err = asi_bench_run(n);
-	mutex_unlock(&asi_bench_lock);
-	return err ? err : count;
-}
-
-static int asi_bench_show(struct seq_file *m, void *v)
-{
-	mutex_lock(&asi_bench_lock);
-	seq_puts(m, asi_bench_result);
-	mutex_unlock(&asi_bench_lock);
-	return 0;
-}
-
-static int asi_bench_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, asi_bench_show, NULL);
-}
-
-static const struct file_operations asi_bench_fops = {
-	.owner = THIS_MODULE,
-	.open = asi_bench_open,
-	.read = seq_read,
-	.write = asi_bench_write,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
-
 static int __init asi_bench_init(void)
 {
-	if (!asi_enabled())
-		return 0;
-	debugfs_create_file("bench", 0600, asi_debugfs_dir, NULL, &asi_bench_fops);
+	if (asi_enabled())
+		asi_debugfs_bench("bench", asi_bench_run);
 	return 0;
 }
 
