@@ -174,6 +174,16 @@ void asi_idle_exit(void);
 void asi_context_switch(struct task_struct *prev);
 void asi_release_task_stack(struct task_struct *tsk);
 
+/*
+ * Static and per-CPU data that every restricted address space maps
+ * (globally nonsensitive), on pages of their own: see "Nonsensitive
+ * memory" in Documentation/mm/asi.rst for what may go there. Built-in
+ * code only: in a module the data stays sensitive.
+ */
+#define __asi_global_nonsensitive	__section(".data..asi_global_nonsensitive")
+#define DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name)		\
+	DEFINE_PER_CPU_SECTION(type, name, "..asi_global_nonsensitive")
+
 int asi_alloc_pages(struct page *page, unsigned int order, gfp_t gfp);
 bool __asi_free_pages(struct page *page, unsigned int order);
 void asi_flush_frees(void);
@@ -199,6 +209,9 @@ static __always_inline bool asi_free_pages(struct page *page, unsigned int order
 #else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 
 #include <linux/err.h>
+
+#define __asi_global_nonsensitive
+#define DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name) DEFINE_PER_CPU(type, name)
 
 struct asi_class;
 struct asi;

@@ -135,6 +135,10 @@ void asi_fault_log(struct asi_class *class, unsigned long address,
 		   unsigned long ip, bool critical);
 int asi_idle_init(void);
 
+/* The linker's bounds of the __asi_global_nonsensitive data. */
+extern char __start_asi_global_nonsensitive[], __end_asi_global_nonsensitive[];
+extern char __per_cpu_asi_start[], __per_cpu_asi_end[];
+
 /* Implemented by the architecture (arch/x86/mm/asi). */
 int asi_arch_init(void);
 int asi_arch_map_global(const void *addr, size_t size);

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of nonsensitive memory from the page allocator: which
- * restricted spaces see a page, checked twice (a walk of each instance's
- * page table, and an access while restricted that must take an ASI fault
- * exactly when the walk says the page is absent); that a page becoming
- * nonsensitive is zeroed; that a freed page leaves every instance, on
- * every CPU, before it is freed for real; and that a failed mapping fails
- * the allocation and leaves the counters where they were.
+ * KUnit tests of nonsensitive memory (pages from the page allocator,
+ * static and per-CPU data): which restricted spaces see it, checked twice
+ * (a walk of each instance's page table, and an access while restricted
+ * that must take an ASI fault exactly when the walk finds nothing); that
+ * a page becoming nonsensitive is zeroed; that a freed page leaves every
+ * instance, on every CPU, before it is freed for real; that a failed
+ * mapping fails the allocation and leaves the counters where they were;
+ * and allocation and freeing on all CPUs for 30 s.
  */
 
 #include <kunit/static_stub.h>
@@ -23,6 +24,12 @@
 #include <linux/workqueue.h>
 
 #include "../internal.h"
+
+/* Static and per-CPU data, declared nonsensitive or not. */
+static unsigned long asi_ns_static_word __asi_global_nonsensitive = 1;
+static unsigned long asi_ns_static_secret = 2;
+static DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(unsigned long, asi_ns_percpu_word);
+static DEFINE_PER_CPU(unsigned long, asi_ns_percpu_secret);
 
 static struct asi_class *ns_class;
 static struct asi *ns_a, *ns_b;
@@ -122,6 +129,43 @@ static void asi_ns_page_visibility(struct kunit *test)
 	__free_page(glob);
 	__free_pages(block, 2);
 	asi_flush_frees();
+}
+
+/*
+ * Static and per-CPU data: what is declared globally nonsensitive is in
+ * A, B and Idle-ASI, for every CPU's copy; its neighbours in .data and in
+ * the per-CPU area are not.
+ */
+static void asi_ns_static_and_percpu(struct kunit *test)
+{
+	struct asi *spaces[] = { ns_a, ns_b, asi_idle_asi };
+	int i, cpu;
+
+	for (i = 0; i < ARRAY_SIZE(spaces); i++) {
+		KUNIT_EXPECT_TRUE(test, asi_arch_maps(spaces[i],
+						      (unsigned long)&asi_ns_static_word));
+		KUNIT_EXPECT_EQ(test, asi_ns_touch(spaces[i], &asi_ns_static_word), 0ULL);
+		KUNIT_EXPECT_FALSE(test, asi_arch_maps(spaces[i],
+						       (unsigned long)&asi_ns_static_secret));
+		KUNIT_EXPECT_EQ(test, asi_ns_touch(spaces[i], &asi_ns_static_secret), 1ULL);
+		for_each_possible_cpu(cpu) {
+			unsigned long *word = per_cpu_ptr(&asi_ns_percpu_word, cpu);
+			unsigned long *secret = per_cpu_ptr(&asi_ns_percpu_secret, cpu);
+
+			KUNIT_EXPECT_TRUE_MSG(test, asi_arch_maps(spaces[i], (unsigned long)word),
+					      "cpu %d", cpu);
+			KUNIT_EXPECT_EQ(test, asi_ns_touch(spaces[i], word), 0ULL);
+			KUNIT_EXPECT_FALSE_MSG(test, asi_arch_maps(spaces[i],
+								   (unsigned long)secret),
+					       "cpu %d", cpu);
+			KUNIT_EXPECT_EQ(test, asi_ns_touch(spaces[i], secret), 1ULL);
+		}
+	}
+	/* Each section fills whole pages of its own. */
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(__start_asi_global_nonsensitive));
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(__end_asi_global_nonsensitive));
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(__per_cpu_asi_start));
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(__per_cpu_asi_end));
 }
 
 /*
@@ -375,6 +419,7 @@ static void asi_ns_churn_all_cpus(struct kunit *test)
 
 static struct kunit_case asi_ns_cases[] = {
 	KUNIT_CASE(asi_ns_page_visibility),
+	KUNIT_CASE(asi_ns_static_and_percpu),
 	KUNIT_CASE(asi_ns_zeroed),
 	KUNIT_CASE(asi_ns_free_unmaps_everywhere),
 	KUNIT_CASE(asi_ns_map_failure),

@@ -32,6 +32,11 @@
  * - per CPU, two pages: the one holding fixed_percpu_data (the stack
  *   protector canary, read by every C function) and asi_cpu_page, ASI's
  *   own state, which fills its page alone.
+ * - static and per-CPU data declared globally nonsensitive
+ *   (__asi_global_nonsensitive, DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE),
+ *   which the linker gathers on pages of their own, and pages allocated
+ *   with __GFP_GLOBAL_NONSENSITIVE: their owners declared them free of
+ *   secrets.
  * - the stacks of tasks that enter ASI (asi_task_init()), and of the idle
  *   tasks: the CPU pushes exception frames on them while restricted.
  *
@@ -400,6 +405,7 @@ static int __init asi_share_cpu_entry_area(void)
 
 static int __init asi_map_percpu(void)
 {
+	char __percpu *asi_percpu_ns = (char __percpu __force *)__per_cpu_asi_start;
 	int cpu, err;
 
 	for_each_possible_cpu(cpu) {
@@ -411,6 +417,12 @@ static int __init asi_map_percpu(void)
 		err = asi_map_range((unsigned long)per_cpu_ptr(&asi_cpu_page, cpu),
 				    (unsigned long)per_cpu_ptr(&asi_cpu_page, cpu) +
 				    sizeof(union asi_cpu_page), 0, 0, true, GFP_KERNEL);
+		if (err)
+			return err;
+		err = asi_map_range((unsigned long)per_cpu_ptr(asi_percpu_ns, cpu),
+				    (unsigned long)per_cpu_ptr(asi_percpu_ns, cpu) +
+				    (__per_cpu_asi_end - __per_cpu_asi_start),
+				    0, 0, true, GFP_KERNEL);
 		if (err)
 			return err;
 	}
@@ -445,6 +457,11 @@ int __init asi_arch_build_global_pgd(void)
 		err = asi_map_range((unsigned long)__start_rodata,
 				    (unsigned long)__end_rodata, _PAGE_RW, _PAGE_NX,
 				    true, GFP_KERNEL);
+	/* Static data declared globally nonsensitive: not executable. */
+	if (!err)
+		err = asi_map_range((unsigned long)__start_asi_global_nonsensitive,
+				    (unsigned long)__end_asi_global_nonsensitive, 0,
+				    _PAGE_NX, true, GFP_KERNEL);
 	if (!err)
 		err = asi_map_percpu();
 	if (err)
