@@ -110,13 +110,6 @@ static int __init asi_preallocate(unsigned long start, unsigned long end)
 	return 0;
 }
 
-/* A zeroed page for a table of the template; fails under fault injection. */
-static void *asi_alloc_table(gfp_t gfp)
-{
-	KUNIT_STATIC_STUB_REDIRECT(asi_alloc_table, gfp);
-	return (void *)get_zeroed_page(gfp);
-}
-
 /* The physical address of the spare page, which the caller gives up. */
 static unsigned long asi_take_spare(void **spare)
 {
@@ -187,7 +180,7 @@ static int asi_set_template_pte(unsigned long addr, pte_t val, gfp_t gfp)
 		spin_unlock_irqrestore(&asi_pgtable_lock, flags);
 		if (PTR_ERR_OR_ZERO(pte) != -EAGAIN)
 			break;
-		spare = asi_alloc_table(gfp);
+		spare = (void *)get_zeroed_page(gfp);
 		if (!spare) {
 			pte = ERR_PTR(-ENOMEM);
 			break;
