@@ -19,8 +19,12 @@ res=$ASI_LOGS/bochs-kunit.results
 json=$ASI_LOGS/bochs-kunit.json
 rm -f "$res" "$json"
 
-"$ASI_HARNESS/bochs-run.sh" -t 900 -l "$log" -a "kunit.enable=1 kunit.filter_glob=$glob asi=on preempt=full idle=halt indirect_target_selection=off \
-kvm_env.vendor=intel kvm_env.cores=1 kvm_env.threads=1 kvm_env.pcid=1" kunit
+# idle=halt: MWAIT idle never enters Idle-ASI (see Documentation/mm/asi.rst);
+# preempt=full: asi_x86_preemption_and_migration needs a preemptible kernel.
+cmdline="kunit.enable=1 kunit.filter_glob=$glob asi=on preempt=full idle=halt"
+cmdline="$cmdline indirect_target_selection=off"
+cmdline="$cmdline kvm_env.vendor=intel kvm_env.cores=1 kvm_env.threads=1 kvm_env.pcid=1"
+"$ASI_HARNESS/bochs-run.sh" -t 900 -l "$log" -a "$cmdline" kunit
 brc=$?
 rc=$brc
 
