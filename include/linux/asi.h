@@ -16,9 +16,22 @@
 #include <asm/asi.h>
 #endif
 
+struct kmem_cache;
 struct page;
 struct pt_regs;
 struct task_struct;
+
+/**
+ * struct asi_local_scope - a saved __GFP_LOCAL_NONSENSITIVE scope
+ * @asi: the instance local allocations went to
+ * @key: where that scope was opened (see &struct asi_task)
+ *
+ * Returned by asi_local_begin(), handed back to asi_local_end().
+ */
+struct asi_local_scope {
+	struct asi *asi;
+	unsigned long key;
+};
 
 /**
  * enum asi_exit_reason - why a CPU left its restricted address space
@@ -86,6 +99,14 @@ struct asi;
 
 #define ASI_MAX_CLASSES		16
 #define ASI_CLASS_NAME_LEN	16
+
+/*
+ * Class flags for asi_register_class().
+ * ASI_CLASS_LOCAL_KMALLOC: each instance gets kmalloc caches of its own,
+ *	so kmalloc(__GFP_LOCAL_NONSENSITIVE) works in its scope.
+ */
+#define ASI_CLASS_LOCAL_KMALLOC	BIT(0)
+#define ASI_CLASS_FLAGS		ASI_CLASS_LOCAL_KMALLOC
 
 DECLARE_STATIC_KEY_FALSE(asi_enabled_key);
 
@@ -188,6 +209,14 @@ int asi_alloc_pages(struct page *page, unsigned int order, gfp_t gfp);
 bool __asi_free_pages(struct page *page, unsigned int order);
 void asi_flush_frees(void);
 
+struct asi_local_scope asi_local_begin(struct asi *asi);
+void asi_local_end(struct asi_local_scope prev);
+struct kmem_cache *asi_local_kmalloc_cache(unsigned int index);
+struct kmem_cache *asi_kmem_cache_create(struct asi *asi, const char *name,
+					 unsigned int size, unsigned int align,
+					 slab_flags_t flags, void (*ctor)(void *));
+void asi_kmem_cache_destroy(struct kmem_cache *s);
+
 /**
  * asi_free_pages() - the page allocator frees a block
  * @page: its first page
@@ -289,6 +318,18 @@ static inline bool asi_free_pages(struct page *page, unsigned int order)
 }
 
 static inline void asi_flush_frees(void) { }
+
+static inline struct asi_local_scope asi_local_begin(struct asi *asi)
+{
+	return (struct asi_local_scope){ };
+}
+
+static inline void asi_local_end(struct asi_local_scope prev) { }
+
+static inline struct kmem_cache *asi_local_kmalloc_cache(unsigned int index)
+{
+	return NULL;
+}
 
 #endif /* CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 

@@ -16,10 +16,18 @@ struct asi;
  *	address spaces. It is compared with the task's own stack rather than
  *	kept as a flag, so a child that copied its parent's task_struct at
  *	fork never looks prepared.
+ * @local: the instance that __GFP_LOCAL_NONSENSITIVE memory this task
+ *	allocates belongs to, between asi_local_begin() and asi_local_end().
+ * @local_key: where that scope was opened: the task's stack page and the
+ *	interrupt context level. A scope is seen only from the same task
+ *	(not from a child that copied it at fork) and the same context (not
+ *	from an interrupt that arrives inside it).
  */
 struct asi_task {
 	struct asi *target;
 	void *mapped_stack;
+	struct asi *local;
+	unsigned long local_key;
 };
 
 #endif /* _LINUX_ASI_TYPES_H */

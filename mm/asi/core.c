@@ -25,6 +25,7 @@
 #define pr_fmt(fmt) "asi: " fmt
 
 #include <linux/asi.h>
+#include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/instrumentation.h>
 #include <linux/kallsyms.h>
@@ -47,6 +48,7 @@ DEFINE_PER_CPU(struct asi_stats[ASI_MAX_CLASSES], asi_stats);
 struct asi_class asi_classes[ASI_MAX_CLASSES];
 /* Serialises registration, instance creation and the debugfs readers. */
 DEFINE_MUTEX(asi_class_lock);
+LIST_HEAD(asi_instances);
 bool asi_disabled_by_warn;
 static atomic64_t asi_generation;
 
@@ -122,7 +124,7 @@ void asi_disable(const char *why, unsigned long ip)
  * asi_register_class() - register a kind of restricted address space
  * @name: a unique, non-empty name of at most ASI_CLASS_NAME_LEN - 1 chars
  * @ops: the class's hooks; both may be NULL, but @ops may not
- * @flags: none are defined yet; must be 0
+ * @flags: ASI_CLASS_* flags
  *
  * Context: process context, may sleep.
  * Return: the class handle, or an ERR_PTR(): -EOPNOTSUPP when ASI is off,
@@ -140,7 +142,7 @@ struct asi_class *asi_register_class(const char *name,
 	if (!static_key_enabled(&asi_enabled_key))
 		return ERR_PTR(-EOPNOTSUPP);
 	if (!name || !name[0] || strlen(name) >= ASI_CLASS_NAME_LEN || !ops ||
-	    flags)
+	    (flags & ~ASI_CLASS_FLAGS))
 		return ERR_PTR(-EINVAL);
 	/* A restricted address space maps only the core kernel text. */
 	if ((ops->pre_asi_exit &&
@@ -243,6 +245,16 @@ struct asi *asi_create(struct asi_class *class, void *owner)
 	if (err)
 		goto err_unlock;
 	atomic_inc(&class->nr_instances);
+	list_add_tail(&asi->node, &asi_instances);
+	mutex_unlock(&asi_class_lock);
+
+	err = asi_local_init(asi);
+	if (err) {
+		asi_put(asi);
+		return ERR_PTR(err);
+	}
+	mutex_lock(&asi_class_lock);
+	asi_debugfs_add_instance(asi);
 	mutex_unlock(&asi_class_lock);
 	return asi;
 
@@ -290,6 +302,12 @@ void asi_put(struct asi *asi)
 	}
 
 	class = asi->class;
+	mutex_lock(&asi_class_lock);
+	debugfs_remove(asi->debugfs);
+	list_del(&asi->node);
+	mutex_unlock(&asi_class_lock);
+	/* Frees its slabs, so before the tables they are mapped in. */
+	asi_local_free(asi);
 	asi_arch_instance_free(asi);
 	kfree(asi);
 	atomic_dec(&class->nr_instances);

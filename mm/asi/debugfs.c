@@ -10,9 +10,13 @@
  *            critical-section depth
  *   faults   the last ASI_FAULT_LOG_SIZE ASI faults, oldest first
  *   memory   nonsensitive memory: pages and bytes mapped in every
- *            instance, freed pages waiting for their TLB flush, flushes
- *            done, allocations failed for want of a page table, and the
- *            page-table pages of the global template
+ *            instance and local to one, freed pages waiting for their TLB
+ *            flush, flushes done, allocations failed for want of a page
+ *            table, and the page-table pages of the global template
+ *   instances/CLASS-GENERATION/, one directory per instance:
+ *     memory the pages and bytes local to it, its own page-table pages
+ *     audit  every range its restricted page table maps and why, each
+ *            violation of the rules marked, and their count last
  */
 
 #include <linux/asi.h>
@@ -94,10 +98,13 @@ DEFINE_SHOW_ATTRIBUTE(asi_faults);
 
 static int asi_memory_show(struct seq_file *m, void *v)
 {
-	long global = atomic_long_read(&asi_ns_stats.global_pages);
+	long global = asi_arch_global_pages();
+	long local = asi_arch_local_pages(NULL);
 
 	seq_printf(m, "global_pages %ld\n", global);
 	seq_printf(m, "global_bytes %ld\n", global * PAGE_SIZE);
+	seq_printf(m, "local_pages %ld\n", local);
+	seq_printf(m, "local_bytes %ld\n", local * PAGE_SIZE);
 	seq_printf(m, "frees_pending %ld\n", atomic_long_read(&asi_ns_stats.frees_pending));
 	seq_printf(m, "flushes %ld\n", atomic_long_read(&asi_ns_stats.flushes));
 	seq_printf(m, "map_failures %ld\n", atomic_long_read(&asi_ns_stats.map_failures));
@@ -106,7 +113,44 @@ static int asi_memory_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(asi_memory);
 
+static int asi_instance_memory_show(struct seq_file *m, void *v)
+{
+	struct asi *asi = m->private;
+	long local = asi_arch_local_pages(asi);
+
+	seq_printf(m, "local_pages %ld\n", local);
+	seq_printf(m, "local_bytes %ld\n", local * PAGE_SIZE);
+	seq_printf(m, "table_pages %ld\n", asi_arch_private_tables(asi));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(asi_instance_memory);
+
+static int asi_instance_audit_show(struct seq_file *m, void *v)
+{
+	unsigned int violations;
+	long pages;
+
+	pages = asi_arch_audit(m->private, m, &violations);
+	seq_printf(m, "pages %ld violations %u\n", pages, violations);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(asi_instance_audit);
+
 struct dentry *asi_debugfs_dir;
+static struct dentry *asi_debugfs_instances;
+
+/* Called by asi_create(), and at init for the instances made before. */
+void asi_debugfs_add_instance(struct asi *asi)
+{
+	char name[ASI_CLASS_NAME_LEN + 24];
+
+	if (!asi_debugfs_instances)
+		return;
+	snprintf(name, sizeof(name), "%s-%llu", asi->class->name, asi->generation);
+	asi->debugfs = debugfs_create_dir(name, asi_debugfs_instances);
+	debugfs_create_file("memory", 0444, asi->debugfs, asi, &asi_instance_memory_fops);
+	debugfs_create_file("audit", 0400, asi->debugfs, asi, &asi_instance_audit_fops);
+}
 
 /*
  * Benchmark files (not tests): writing an iteration count runs the
@@ -186,6 +230,7 @@ void __init asi_debugfs_bench(const char *name, asi_bench_fn run)
 static int __init asi_debugfs_init(void)
 {
 	struct dentry *dir;
+	struct asi *asi;
 
 	if (!static_key_enabled(&asi_enabled_key))
 		return 0;
@@ -196,6 +241,12 @@ static int __init asi_debugfs_init(void)
 	debugfs_create_file("cpus", 0444, dir, NULL, &asi_cpus_fops);
 	debugfs_create_file("faults", 0444, dir, NULL, &asi_faults_fops);
 	debugfs_create_file("memory", 0444, dir, NULL, &asi_memory_fops);
+
+	mutex_lock(&asi_class_lock);
+	asi_debugfs_instances = debugfs_create_dir("instances", dir);
+	list_for_each_entry(asi, &asi_instances, node)
+		asi_debugfs_add_instance(asi);
+	mutex_unlock(&asi_class_lock);
 	return 0;
 }
 late_initcall(asi_debugfs_init);

@@ -11,7 +11,11 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/refcount.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/xarray.h>
+
+struct seq_file;
 
 struct asi_class {
 	char name[ASI_CLASS_NAME_LEN];
@@ -28,8 +32,17 @@ struct asi {
 	void *owner;
 	/* Never reused, unlike the address: tells PCID owners apart. */
 	u64 generation;
+	/* Pages mapped local to this instance (mm/asi/nonsensitive.c). */
+	atomic_long_t local_pages;
+	/* Its kmalloc caches, with ASI_CLASS_LOCAL_KMALLOC (local.c). */
+	struct kmem_cache *kmalloc[KMALLOC_SHIFT_HIGH + 1];
+	struct dentry *debugfs;
+	struct list_head node;		/* on asi_instances */
 	struct asi_arch arch;
 };
+
+/* Every instance, for debugfs; under asi_class_lock. */
+extern struct list_head asi_instances;
 
 /*
  * The per-CPU state the transitions read while the CPU is restricted.
@@ -84,13 +97,22 @@ void asi_stats_sum(unsigned int class_id, struct asi_stats *sum);
 
 /* Nonsensitive memory, for debugfs and the tests (mm/asi/nonsensitive.c). */
 struct asi_ns_stats {
-	atomic_long_t global_pages;	/* mapped in every instance */
 	atomic_long_t frees_pending;	/* freed, waiting for the flush */
 	atomic_long_t flushes;		/* TLB flushes of freed pages */
 	atomic_long_t map_failures;	/* allocations failed for a mapping */
 };
 
 extern struct asi_ns_stats asi_ns_stats;
+
+/*
+ * asi_declared: what nonsensitive blocks the allocator handed out, by the
+ * frame number of their first page. An xa_value() of the order, and for a
+ * local block ASI_DECLARED_LOCAL and the owner's generation.
+ */
+extern struct xarray asi_declared;
+#define ASI_DECLARED_ORDER_MASK	0x1fUL
+#define ASI_DECLARED_LOCAL	0x20UL
+#define ASI_DECLARED_GEN_SHIFT	6
 
 extern struct asi_class asi_classes[ASI_MAX_CLASSES];
 extern struct mutex asi_class_lock;
@@ -135,6 +157,11 @@ void asi_fault_log(struct asi_class *class, unsigned long address,
 		   unsigned long ip, bool critical);
 int asi_idle_init(void);
 
+struct asi *asi_local_current(void);
+int asi_local_init(struct asi *asi);
+void asi_local_free(struct asi *asi);
+void asi_debugfs_add_instance(struct asi *asi);
+
 /* The linker's bounds of the __asi_global_nonsensitive data. */
 extern char __start_asi_global_nonsensitive[], __end_asi_global_nonsensitive[];
 extern char __per_cpu_asi_start[], __per_cpu_asi_end[];
@@ -150,8 +177,16 @@ bool asi_arch_mapped_in_full(unsigned long address);
 bool asi_arch_maps(struct asi *asi, unsigned long addr);
 bool asi_arch_idle_allowed(void);
 int asi_arch_map_pages(struct page *page, unsigned int nr, gfp_t gfp);
-unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr);
+int asi_arch_map_local_pages(struct asi *asi, struct page *page,
+			     unsigned int nr, gfp_t gfp);
+unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr,
+				  unsigned int *local);
+long asi_arch_private_tables(struct asi *asi);
+long asi_arch_local_pages(struct asi *asi);
+long asi_arch_global_pages(void);
 bool asi_arch_page_nonsensitive(struct page *page);
+long asi_arch_audit(struct asi *asi, struct seq_file *m, unsigned int *violations);
 long asi_arch_table_pages(void);
+void *asi_alloc_table(gfp_t gfp);
 
 #endif /* _MM_ASI_INTERNAL_H */

@@ -18,8 +18,14 @@
  * and one flush serves a whole batch. A free that may sleep drains the
  * list itself once ASI_FREE_PENDING_MAX pages wait.
  *
- * Memory local to one instance (local nonsensitive) is not there yet: it
- * needs restricted tables that instances do not share.
+ * A page allocated with __GFP_LOCAL_NONSENSITIVE is zeroed too, and mapped
+ * in one instance only: the one the allocating context names with
+ * asi_local_begin() (mm/asi/local.c). It frees the same way.
+ *
+ * Every nonsensitive block is also recorded in asi_declared, by its first
+ * page's frame number. The page tables are what the CPU sees; the record
+ * is what the allocator was asked for. The audit (asi_arch_audit())
+ * checks the one against the other.
  */
 
 #define pr_fmt(fmt) "asi: " fmt
@@ -31,12 +37,40 @@
 #include <linux/mm.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 #include <asm/tlbflush.h>
 
 #include "../internal.h"
 #include "internal.h"
 
 struct asi_ns_stats asi_ns_stats;
+
+/* Frame number of a block's first page -> asi_declared_entry(). */
+DEFINE_XARRAY_FLAGS(asi_declared, XA_FLAGS_LOCK_IRQ);
+
+/* Any context, interrupts on or off: hence the irqsave locking. */
+static int asi_declare(struct page *page, unsigned int order, struct asi *local,
+		       gfp_t gfp)
+{
+	void *entry = xa_mk_value(order | (local ? ASI_DECLARED_LOCAL |
+					   local->generation << ASI_DECLARED_GEN_SHIFT : 0));
+	unsigned long flags;
+	int err;
+
+	xa_lock_irqsave(&asi_declared, flags);
+	err = xa_err(__xa_store(&asi_declared, page_to_pfn(page), entry, gfp));
+	xa_unlock_irqrestore(&asi_declared, flags);
+	return err;
+}
+
+static void asi_undeclare(struct page *page)
+{
+	unsigned long flags;
+
+	xa_lock_irqsave(&asi_declared, flags);
+	__xa_erase(&asi_declared, page_to_pfn(page));
+	xa_unlock_irqrestore(&asi_declared, flags);
+}
 
 /*
  * Freed pages wait for at most this many others: beyond, a free that may
@@ -59,22 +93,46 @@ static void asi_free_drain(void);
 int asi_alloc_pages(struct page *page, unsigned int order, gfp_t gfp)
 {
 	unsigned int i, nr = 1 << order;
+	struct asi *local = NULL;
 	int err;
 
 	if (!asi_enabled())
 		return 0;	/* no restricted space: sensitive is fine */
+
+	if (gfp & __GFP_LOCAL_NONSENSITIVE) {
+		local = asi_local_current();
+		/* Both flags, or local with no instance to go to. */
+		if ((gfp & __GFP_GLOBAL_NONSENSITIVE) || !local || local == asi_idle_asi) {
+			pr_warn_ratelimited("local nonsensitive allocation outside a scope, from %pS\n",
+					    __builtin_return_address(0));
+			return -EINVAL;
+		}
+	}
 
 	/* Unless the allocator just zeroed it (__GFP_ZERO, init_on_alloc). */
 	if (!want_init_on_alloc(gfp)) {
 		for (i = 0; i < nr; i++)
 			clear_highpage(page + i);
 	}
-	err = asi_arch_map_pages(page, nr, gfp & GFP_RECLAIM_MASK);
+	/* Recorded first, so the audit never sees an undeclared mapping. */
+	err = asi_declare(page, order, local, gfp & GFP_RECLAIM_MASK);
+	if (err)
+		return err;
+	if (local)
+		err = asi_arch_map_local_pages(local, page, nr, gfp & GFP_RECLAIM_MASK);
+	else
+		err = asi_arch_map_pages(page, nr, gfp & GFP_RECLAIM_MASK);
 	if (err) {
 		atomic_long_inc(&asi_ns_stats.map_failures);
+		/*
+		 * The caller frees the block. With its first page mapped, the
+		 * free path unmaps what was mapped and drops the record;
+		 * without, nothing is mapped and the record goes now.
+		 */
+		if (!asi_arch_page_nonsensitive(page))
+			asi_undeclare(page);
 		return err;
 	}
-	atomic_long_add(nr, &asi_ns_stats.global_pages);
 	return 0;
 }
 
@@ -120,9 +178,10 @@ static void asi_free_drain(void)
 		return;
 
 	list_for_each_entry(page, &batch, lru) {
-		unsigned int nr = 1 << page_private(page);
+		unsigned int local, nr = 1 << page_private(page);
 
-		atomic_long_sub(asi_arch_unmap_pages(page, nr), &asi_ns_stats.global_pages);
+		asi_arch_unmap_pages(page, nr, &local);
+		asi_undeclare(page);
 		pending += nr;
 	}
 	/* Every CPU, every PCID: a restricted one may hold these pages. */

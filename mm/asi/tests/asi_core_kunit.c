@@ -66,8 +66,9 @@ static int __init asi_test_counts_init(void)
 
 	if (!asi_enabled())
 		return 0;
-	page = (void *)get_zeroed_page(GFP_KERNEL);
-	if (!page || asi_arch_map_global(page, PAGE_SIZE))
+	/* Declared, as any nonsensitive memory must be: the audit checks. */
+	page = (void *)get_zeroed_page(GFP_KERNEL | __GFP_GLOBAL_NONSENSITIVE);
+	if (!page)
 		return -ENOMEM;
 	asi_test_counts = page;
 	return 0;
@@ -115,7 +116,7 @@ static void asi_register_errors(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("a-name-that-is-too-long",
 							 &asi_test_ops, 0)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("test", NULL, 0)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("test", &asi_test_ops, 1)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("test", &asi_test_ops, BIT(30))), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("test", &bad_ops, 0)), -EINVAL);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(asi_register_class("idle", &asi_test_ops, 0)), -EEXIST);
 

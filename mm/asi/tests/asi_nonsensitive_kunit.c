@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests of nonsensitive memory (pages from the page allocator,
- * static and per-CPU data): which restricted spaces see it, checked twice
- * (a walk of each instance's page table, and an access while restricted
- * that must take an ASI fault exactly when the walk finds nothing); that
- * a page becoming nonsensitive is zeroed; that a freed page leaves every
- * instance, on every CPU, before it is freed for real; that a failed
- * mapping fails the allocation and leaves the counters where they were;
- * and allocation and freeing on all CPUs for 30 s.
+ * KUnit tests of nonsensitive memory (pages, kmalloc, slab caches,
+ * static and per-CPU data; global and local): which restricted spaces see
+ * it, checked twice (a walk of each instance's page table, and an access
+ * while restricted that must take an ASI fault exactly when the walk finds
+ * nothing); that a page becoming nonsensitive is zeroed; that a freed
+ * page leaves every instance, on every CPU, before it is freed for real;
+ * that a failed mapping fails the allocation and leaves the counters
+ * where they were; that the audit is clean and reports a planted
+ * violation; and allocation and freeing on all CPUs for 30 s.
  */
 
 #include <kunit/static_stub.h>
@@ -20,6 +21,7 @@
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
 
@@ -35,11 +37,26 @@ static struct asi_class *ns_class;
 static struct asi *ns_a, *ns_b;
 static const struct asi_class_ops ns_ops;
 
+/* The kinds of memory, and what each instance may see of them. */
+enum asi_ns_kind { NS_SENSITIVE, NS_GLOBAL, NS_LOCAL_A, NS_LOCAL_B, NS_KINDS };
+static const char *const asi_ns_kind_names[NS_KINDS] = {
+	"sensitive", "global", "local-A", "local-B",
+};
+
+/* What is allocated: a page, an order-2 block, kmalloc-64, a cache object. */
+enum asi_ns_what { NS_PAGE, NS_BLOCK, NS_KMALLOC, NS_CACHE, NS_WHATS };
+static const char *const asi_ns_what_names[NS_WHATS] = {
+	"page", "order-2 block", "kmalloc(64)", "kmem_cache object",
+};
+
+/* One slab cache per kind; the local ones made for A and for B. */
+static struct kmem_cache *ns_caches[NS_KINDS];
+
 static int asi_ns_suite_init(struct kunit_suite *suite)
 {
 	if (!asi_enabled())
 		return 0;	/* each case fails on its own */
-	ns_class = asi_register_class("nstest", &ns_ops, 0);
+	ns_class = asi_register_class("nstest", &ns_ops, ASI_CLASS_LOCAL_KMALLOC);
 	if (IS_ERR(ns_class))
 		return PTR_ERR(ns_class);
 	ns_a = asi_create(ns_class, NULL);
@@ -52,13 +69,22 @@ static int asi_ns_suite_init(struct kunit_suite *suite)
 		asi_unregister_class(ns_class);
 		return -ENOMEM;
 	}
-	return 0;
+	ns_caches[NS_SENSITIVE] = kmem_cache_create("asi-ns-sens", 128, 0, 0, NULL);
+	ns_caches[NS_GLOBAL] = kmem_cache_create("asi-ns-global", 128, 0,
+						 SLAB_GLOBAL_NONSENSITIVE, NULL);
+	ns_caches[NS_LOCAL_A] = asi_kmem_cache_create(ns_a, "asi-ns-a", 128, 0, 0, NULL);
+	ns_caches[NS_LOCAL_B] = asi_kmem_cache_create(ns_b, "asi-ns-b", 128, 0, 0, NULL);
+	return 0;	/* a missing cache fails the cases that need it */
 }
 
 static void asi_ns_suite_exit(struct kunit_suite *suite)
 {
 	if (IS_ERR_OR_NULL(ns_a))
 		return;
+	kmem_cache_destroy(ns_caches[NS_SENSITIVE]);
+	kmem_cache_destroy(ns_caches[NS_GLOBAL]);
+	asi_kmem_cache_destroy(ns_caches[NS_LOCAL_A]);
+	asi_kmem_cache_destroy(ns_caches[NS_LOCAL_B]);
 	asi_put(ns_a);
 	asi_put(ns_b);
 	asi_unregister_class(ns_class);
@@ -90,45 +116,155 @@ static u64 asi_ns_touch(struct asi *asi, const void *addr)
 	return after.faults - before.faults;
 }
 
-/* Where a page is visible: {sensitive, global} x {A, B, Idle-ASI}. */
-static void asi_ns_page_visibility(struct kunit *test)
+/* Allocate one @what of @kind; local kinds in their instance's scope. */
+static void *asi_ns_alloc(enum asi_ns_kind kind, enum asi_ns_what what)
 {
+	struct asi *owner = kind == NS_LOCAL_A ? ns_a : kind == NS_LOCAL_B ? ns_b : NULL;
+	gfp_t gfp = GFP_KERNEL;
+	struct asi_local_scope scope;
+	struct page *page;
+	void *p = NULL;
+
+	if (kind == NS_GLOBAL)
+		gfp |= __GFP_GLOBAL_NONSENSITIVE;
+	if (owner) {
+		gfp |= __GFP_LOCAL_NONSENSITIVE;
+		scope = asi_local_begin(owner);
+	}
+	switch (what) {
+	case NS_PAGE:
+	case NS_BLOCK:
+		page = alloc_pages(gfp, what == NS_BLOCK ? 2 : 0);
+		p = page ? page_address(page) : NULL;
+		break;
+	case NS_KMALLOC:
+		p = kmalloc(64, gfp);
+		break;
+	case NS_CACHE:
+		/* The cache alone decides: the caller's flags are ignored. */
+		if (ns_caches[kind])
+			p = kmem_cache_alloc(ns_caches[kind], GFP_KERNEL);
+		break;
+	default:
+		break;
+	}
+	if (owner)
+		asi_local_end(scope);
+	return p;
+}
+
+static void asi_ns_free(enum asi_ns_kind kind, enum asi_ns_what what, void *p)
+{
+	if (what == NS_PAGE || what == NS_BLOCK)
+		free_pages((unsigned long)p, what == NS_BLOCK ? 2 : 0);
+	else if (what == NS_KMALLOC)
+		kfree(p);
+	else
+		kmem_cache_free(ns_caches[kind], p);
+}
+
+/* Is @kind visible in space @i (A, B, Idle-ASI)? */
+static bool asi_ns_expected(enum asi_ns_kind kind, int i)
+{
+	switch (kind) {
+	case NS_GLOBAL:
+		return true;
+	case NS_LOCAL_A:
+		return i == 0;
+	case NS_LOCAL_B:
+		return i == 1;
+	default:
+		return false;
+	}
+}
+
+/* Check every page of @p (@pages long) in A, B and Idle-ASI. */
+static void asi_ns_check(struct kunit *test, void *p, int pages,
+			 enum asi_ns_kind kind, enum asi_ns_what what)
+{
+	static const char *const space_names[] = { "A", "B", "Idle-ASI" };
 	struct asi *spaces[] = { ns_a, ns_b, asi_idle_asi };
-	struct page *sens, *glob, *block;
-	void *s, *g, *b;
 	int i, j;
 
-	sens = alloc_page(GFP_KERNEL);
-	glob = alloc_page(GFP_KERNEL | __GFP_GLOBAL_NONSENSITIVE);
-	block = alloc_pages(GFP_KERNEL | __GFP_GLOBAL_NONSENSITIVE, 2);
-	KUNIT_ASSERT_NOT_NULL(test, sens);
-	KUNIT_ASSERT_NOT_NULL(test, glob);
-	KUNIT_ASSERT_NOT_NULL(test, block);
-	s = page_address(sens);
-	g = page_address(glob);
-	b = page_address(block);
-
 	for (i = 0; i < ARRAY_SIZE(spaces); i++) {
-		KUNIT_EXPECT_FALSE_MSG(test, asi_arch_maps(spaces[i], (unsigned long)s),
-				       "space %d", i);
-		KUNIT_EXPECT_EQ_MSG(test, asi_ns_touch(spaces[i], s), 1ULL, "space %d", i);
-		KUNIT_EXPECT_TRUE_MSG(test, asi_arch_maps(spaces[i], (unsigned long)g),
-				      "space %d", i);
-		KUNIT_EXPECT_EQ_MSG(test, asi_ns_touch(spaces[i], g), 0ULL, "space %d", i);
-		for (j = 0; j < 4; j++) {
-			KUNIT_EXPECT_TRUE(test, asi_arch_maps(spaces[i], (unsigned long)b +
-							      j * PAGE_SIZE));
-			KUNIT_EXPECT_EQ(test, asi_ns_touch(spaces[i], b + j * PAGE_SIZE), 0ULL);
-		}
-		/* The neighbours of a nonsensitive block stay out. */
-		KUNIT_EXPECT_FALSE(test, asi_arch_maps(spaces[i], (unsigned long)b +
-						       4 * PAGE_SIZE));
-	}
+		bool want = asi_ns_expected(kind, i);
 
-	__free_page(sens);
-	__free_page(glob);
-	__free_pages(block, 2);
+		for (j = 0; j < pages; j++) {
+			unsigned long q = (unsigned long)p + j * PAGE_SIZE;
+
+			KUNIT_EXPECT_EQ_MSG(test, asi_arch_maps(spaces[i], q), want,
+					    "%s %s in %s", asi_ns_kind_names[kind],
+					    asi_ns_what_names[what], space_names[i]);
+			KUNIT_EXPECT_EQ_MSG(test, asi_ns_touch(spaces[i], (void *)q),
+					    want ? 0ULL : 1ULL, "%s %s read in %s",
+					    asi_ns_kind_names[kind],
+					    asi_ns_what_names[what], space_names[i]);
+		}
+		/* The page after a block stays out. */
+		if (pages > 1 && kind != NS_SENSITIVE)
+			KUNIT_EXPECT_FALSE(test, asi_arch_maps(spaces[i], (unsigned long)p +
+							       pages * PAGE_SIZE));
+	}
+}
+
+/*
+ * The visibility matrix: {sensitive, global, local-A, local-B} x {A, B,
+ * Idle-ASI}, for pages, order-2 blocks, kmalloc(64) and slab cache
+ * objects, each by a page-table walk and by a read while restricted.
+ */
+static void asi_ns_visibility(struct kunit *test)
+{
+	enum asi_ns_kind kind;
+	enum asi_ns_what what;
+
+	for (what = 0; what < NS_WHATS; what++) {
+		for (kind = 0; kind < NS_KINDS; kind++) {
+			void *p = asi_ns_alloc(kind, what);
+
+			KUNIT_ASSERT_NOT_NULL_MSG(test, p, "%s %s", asi_ns_kind_names[kind],
+						  asi_ns_what_names[what]);
+			asi_ns_check(test, p, what == NS_BLOCK ? 4 : 1, kind, what);
+			asi_ns_free(kind, what, p);
+		}
+	}
 	asi_flush_frees();
+}
+
+/*
+ * Bad requests fail cleanly: local memory outside a scope, both flags at
+ * once, and a caller's flag on a sensitive cache (ignored: the object
+ * stays unmapped).
+ */
+static void asi_ns_bad_requests(struct kunit *test)
+{
+	struct asi_local_scope scope;
+	struct page *page;
+	void *p;
+
+	page = alloc_page(GFP_KERNEL | __GFP_LOCAL_NONSENSITIVE | __GFP_NOWARN);
+	KUNIT_EXPECT_NULL(test, page);
+	p = kmalloc(64, GFP_KERNEL | __GFP_LOCAL_NONSENSITIVE | __GFP_NOWARN);
+	KUNIT_EXPECT_NULL(test, p);
+	kfree(p);
+
+	scope = asi_local_begin(ns_a);
+	page = alloc_page(GFP_KERNEL | __GFP_NONSENSITIVE | __GFP_NOWARN);
+	asi_local_end(scope);
+	KUNIT_EXPECT_NULL(test, page);
+
+	/* The idle instance has no local memory. */
+	scope = asi_local_begin(asi_idle_asi);
+	page = alloc_page(GFP_KERNEL | __GFP_LOCAL_NONSENSITIVE | __GFP_NOWARN);
+	asi_local_end(scope);
+	KUNIT_EXPECT_NULL(test, page);
+
+	KUNIT_ASSERT_NOT_NULL(test, ns_caches[NS_SENSITIVE]);
+	p = kmem_cache_alloc(ns_caches[NS_SENSITIVE], GFP_KERNEL | __GFP_GLOBAL_NONSENSITIVE);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_FALSE(test, asi_arch_maps(ns_a, (unsigned long)p));
+	kmem_cache_free(ns_caches[NS_SENSITIVE], p);
+	if (page)
+		__free_page(page);
 }
 
 /*
@@ -229,12 +365,12 @@ static void asi_ns_free_unmaps_everywhere(struct kunit *test)
 	struct page *page;
 	int cpu;
 
-	global = atomic_long_read(&asi_ns_stats.global_pages);
+	global = asi_arch_global_pages();
 	flushes = atomic_long_read(&asi_ns_stats.flushes);
 	page = alloc_page(GFP_KERNEL | __GFP_GLOBAL_NONSENSITIVE);
 	KUNIT_ASSERT_NOT_NULL(test, page);
 	probe.addr = page_address(page);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.global_pages) - global, 1);
+	KUNIT_EXPECT_EQ(test, asi_arch_global_pages() - global, 1);
 
 	for_each_online_cpu(cpu)
 		KUNIT_EXPECT_EQ_MSG(test, work_on_cpu(cpu, asi_ns_probe_on_cpu, &probe), 0,
@@ -251,7 +387,7 @@ static void asi_ns_free_unmaps_everywhere(struct kunit *test)
 	preempt_enable();
 	asi_flush_frees();
 	KUNIT_EXPECT_EQ(test, asi_ns_touch(ns_a, probe.addr), 1ULL);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.global_pages), global);
+	KUNIT_EXPECT_EQ(test, asi_arch_global_pages(), global);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.frees_pending), 0);
 	KUNIT_EXPECT_GT(test, atomic_long_read(&asi_ns_stats.flushes), flushes);
 	KUNIT_EXPECT_FALSE(test, asi_arch_maps(ns_a, (unsigned long)probe.addr));
@@ -263,6 +399,87 @@ static void asi_ns_free_unmaps_everywhere(struct kunit *test)
 				    "cpu %d", cpu);
 }
 
+/*
+ * A freed local page leaves its instance, on every CPU, and the instance's
+ * and the global local counters go back; the other instance never had it.
+ */
+static void asi_ns_local_free(struct kunit *test)
+{
+	struct asi_ns_probe probe = { .asi = ns_a };
+	long local = asi_arch_local_pages(NULL);
+	long a_pages = asi_arch_local_pages(ns_a);
+	int cpu;
+
+	probe.addr = asi_ns_alloc(NS_LOCAL_A, NS_PAGE);
+	KUNIT_ASSERT_NOT_NULL(test, probe.addr);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(NULL) - local, 1);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(ns_a) - a_pages, 1);
+	for_each_online_cpu(cpu)
+		KUNIT_EXPECT_EQ_MSG(test, work_on_cpu(cpu, asi_ns_probe_on_cpu, &probe), 0,
+				    "cpu %d", cpu);
+
+	free_page((unsigned long)probe.addr);
+	asi_flush_frees();
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(NULL), local);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(ns_a), a_pages);
+	KUNIT_EXPECT_FALSE(test, asi_arch_maps(ns_a, (unsigned long)probe.addr));
+	KUNIT_EXPECT_FALSE(test, asi_arch_maps(ns_b, (unsigned long)probe.addr));
+	for_each_online_cpu(cpu)
+		KUNIT_EXPECT_EQ_MSG(test, work_on_cpu(cpu, asi_ns_probe_on_cpu, &probe), 1,
+				    "cpu %d", cpu);
+}
+
+/* Audit @asi; return the number of violations. */
+static unsigned int asi_ns_audit(struct kunit *test, struct asi *asi)
+{
+	unsigned int violations = ~0U;
+	long pages = asi_arch_audit(asi, NULL, &violations);
+
+	/* Text and read-only data alone are thousands of pages. */
+	KUNIT_EXPECT_GT(test, pages, 1000L);
+	return violations;
+}
+
+/*
+ * The audit is clean in A, B and Idle-ASI with memory of every kind
+ * allocated, and reports a sensitive page mapped by force (globally, then
+ * locally in B without a record) until it is unmapped again.
+ */
+static void asi_ns_audit_clean_and_planted(struct kunit *test)
+{
+	struct asi *spaces[] = { ns_a, ns_b, asi_idle_asi };
+	void *mem[NS_KINDS];
+	unsigned int local;
+	struct page *page;
+	int i;
+
+	for (i = 0; i < NS_KINDS; i++)
+		mem[i] = asi_ns_alloc(i, NS_KMALLOC);
+	for (i = 0; i < ARRAY_SIZE(spaces); i++)
+		KUNIT_EXPECT_EQ_MSG(test, asi_ns_audit(test, spaces[i]), 0U, "space %d", i);
+	for (i = 0; i < NS_KINDS; i++)
+		kfree(mem[i]);
+
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_EQ(test, asi_arch_map_pages(page, 1, GFP_KERNEL), 0);
+	for (i = 0; i < ARRAY_SIZE(spaces); i++)
+		KUNIT_EXPECT_EQ_MSG(test, asi_ns_audit(test, spaces[i]), 1U, "space %d", i);
+	KUNIT_EXPECT_EQ(test, asi_arch_unmap_pages(page, 1, &local), 1U);
+
+	KUNIT_ASSERT_EQ(test, asi_arch_map_local_pages(ns_b, page, 1, GFP_KERNEL), 0);
+	KUNIT_EXPECT_EQ(test, asi_ns_audit(test, ns_a), 0U);
+	KUNIT_EXPECT_EQ(test, asi_ns_audit(test, ns_b), 1U);
+	asi_arch_unmap_pages(page, 1, &local);
+	KUNIT_EXPECT_EQ(test, local, 1U);
+	flush_tlb_all();
+
+	for (i = 0; i < ARRAY_SIZE(spaces); i++)
+		KUNIT_EXPECT_EQ_MSG(test, asi_ns_audit(test, spaces[i]), 0U, "space %d", i);
+	__free_page(page);
+	asi_flush_frees();
+}
+
 static int asi_ns_fail_map(struct page *page, unsigned int nr, gfp_t gfp)
 {
 	return -ENOMEM;
@@ -271,7 +488,7 @@ static int asi_ns_fail_map(struct page *page, unsigned int nr, gfp_t gfp)
 /* A failed mapping fails the allocation, and nothing stays behind. */
 static void asi_ns_map_failure(struct kunit *test)
 {
-	long global = atomic_long_read(&asi_ns_stats.global_pages);
+	long global = asi_arch_global_pages();
 	long failures = atomic_long_read(&asi_ns_stats.map_failures);
 	struct page *page;
 
@@ -284,8 +501,61 @@ static void asi_ns_map_failure(struct kunit *test)
 	asi_flush_frees();
 
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.map_failures) - failures, 1);
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.global_pages), global);
+	KUNIT_EXPECT_EQ(test, asi_arch_global_pages(), global);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.frees_pending), 0);
+}
+
+static void *asi_ns_no_table(gfp_t gfp)
+{
+	return NULL;
+}
+
+/*
+ * No page-table page: a fresh instance has no tables of its own, so a
+ * local page for it needs one at least. Both the direct call and the
+ * allocation fail cleanly: nothing mapped, no table kept, the counters
+ * back where they were, the audit clean.
+ */
+static void asi_ns_table_failure(struct kunit *test)
+{
+	long global = asi_arch_global_pages();
+	long local = asi_arch_local_pages(NULL);
+	long failures = atomic_long_read(&asi_ns_stats.map_failures);
+	struct asi_local_scope scope;
+	struct page *page, *got;
+	unsigned int cleared;
+	struct asi *c;
+
+	c = asi_create(ns_class, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	page = alloc_page(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+
+	kunit_activate_static_stub(test, asi_alloc_table, asi_ns_no_table);
+	KUNIT_EXPECT_EQ(test, asi_arch_map_local_pages(c, page, 1, GFP_KERNEL), -ENOMEM);
+	scope = asi_local_begin(c);
+	got = alloc_page(GFP_KERNEL | __GFP_LOCAL_NONSENSITIVE | __GFP_NOWARN);
+	asi_local_end(scope);
+	kunit_deactivate_static_stub(test, asi_alloc_table);
+
+	KUNIT_EXPECT_NULL(test, got);
+	if (got)
+		__free_page(got);
+	KUNIT_EXPECT_FALSE(test, asi_arch_maps(c, (unsigned long)page_address(page)));
+	KUNIT_EXPECT_EQ(test, asi_arch_private_tables(c), 0L);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(c), 0L);
+	/* The direct call left the template's marker: clear it. */
+	asi_arch_unmap_pages(page, 1, &cleared);
+	__free_page(page);
+	asi_flush_frees();
+
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.map_failures) - failures, 1);
+	KUNIT_EXPECT_EQ(test, asi_arch_global_pages(), global);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(NULL), local);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.frees_pending), 0);
+	KUNIT_EXPECT_EQ(test, asi_ns_audit(test, c), 0U);
+	KUNIT_EXPECT_EQ(test, asi_ns_audit(test, ns_a), 0U);
+	asi_put(c);
 }
 
 /* What each churn worker saw, read by the test thread once it stopped. */
@@ -303,10 +573,11 @@ static bool asi_ns_churn_stop;
 
 /*
  * On one CPU, until told to stop: allocate a batch of nonsensitive
- * pages, with interrupts on and off (GFP_KERNEL, GFP_ATOMIC), write them,
- * read each while restricted (no ASI fault allowed: a page is mapped
- * before the allocator returns it), and free them, half with interrupts
- * off, so the deferred path runs from both.
+ * pages, global and local to A in turn, with interrupts on and off
+ * (GFP_KERNEL, GFP_ATOMIC), write them, read each while restricted in A
+ * (no ASI fault allowed: a page is mapped before the allocator returns
+ * it), and free them, half with interrupts off, so the deferred path
+ * runs from both.
  */
 static int asi_ns_churn_worker(void *arg)
 {
@@ -322,12 +593,15 @@ static int asi_ns_churn_worker(void *arg)
 	while (!READ_ONCE(asi_ns_churn_stop)) {
 		for (i = 0; i < ASI_NS_CHURN_BATCH; i++) {
 			gfp_t gfp = (i & 1 ? GFP_ATOMIC : GFP_KERNEL) | __GFP_NOWARN;
+			struct asi_local_scope scope = asi_local_begin(ns_a);
 
+			gfp |= i & 2 ? __GFP_LOCAL_NONSENSITIVE : __GFP_GLOBAL_NONSENSITIVE;
 			if (i & 1)
 				local_irq_save(flags);
-			pages[i] = alloc_page(gfp | __GFP_GLOBAL_NONSENSITIVE);
+			pages[i] = alloc_page(gfp);
 			if (i & 1)
 				local_irq_restore(flags);
+			asi_local_end(scope);
 			if (!pages[i]) {
 				c->enomem = true;
 				continue;
@@ -357,15 +631,17 @@ out:
 
 /*
  * 30 s of allocating and freeing on every CPU, lockdep on, while B is
- * entered and left on this CPU: no ASI fault, no splat, and at the end
- * the counters are back where they started.
+ * entered and left on this CPU and its audit runs: no ASI fault, no
+ * splat, no violation, and at the end the counters are back where they
+ * started.
  */
 static void asi_ns_churn_all_cpus(struct kunit *test)
 {
 	struct asi_ns_churn *churn;
 	struct task_struct **workers;
-	long global = atomic_long_read(&asi_ns_stats.global_pages);
-	unsigned long deadline, pages = 0;
+	long global = asi_arch_global_pages();
+	long local = asi_arch_local_pages(NULL);
+	unsigned long deadline, pages = 0, audits = 0;
 	int cpu;
 
 	churn = kunit_kcalloc(test, nr_cpu_ids, sizeof(*churn), GFP_KERNEL);
@@ -391,6 +667,11 @@ static void asi_ns_churn_all_cpus(struct kunit *test)
 			KUNIT_EXPECT_EQ(test, asi_ns_touch(ns_b, page_address(page)), 0ULL);
 			__free_page(page);
 		}
+		/* The walk is not atomic, but never sees a false violation. */
+		if (!(audits++ % 25)) {
+			KUNIT_EXPECT_EQ(test, asi_ns_audit(test, ns_a), 0U);
+			KUNIT_EXPECT_EQ(test, asi_ns_audit(test, ns_b), 0U);
+		}
 		msleep(20);
 	}
 	WRITE_ONCE(asi_ns_churn_stop, true);
@@ -412,17 +693,23 @@ static void asi_ns_churn_all_cpus(struct kunit *test)
 	asi_flush_frees();
 	kunit_info(test, "%lu pages allocated and freed, %ld flushes so far\n", pages,
 		   atomic_long_read(&asi_ns_stats.flushes));
-	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.global_pages), global);
+	KUNIT_EXPECT_EQ(test, asi_arch_global_pages(), global);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(NULL), local);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.frees_pending), 0);
+	KUNIT_EXPECT_EQ(test, asi_ns_audit(test, ns_a), 0U);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(asi_disabled_by_warn));
 }
 
 static struct kunit_case asi_ns_cases[] = {
-	KUNIT_CASE(asi_ns_page_visibility),
+	KUNIT_CASE(asi_ns_visibility),
+	KUNIT_CASE(asi_ns_bad_requests),
 	KUNIT_CASE(asi_ns_static_and_percpu),
 	KUNIT_CASE(asi_ns_zeroed),
 	KUNIT_CASE(asi_ns_free_unmaps_everywhere),
+	KUNIT_CASE(asi_ns_local_free),
+	KUNIT_CASE(asi_ns_audit_clean_and_planted),
 	KUNIT_CASE(asi_ns_map_failure),
+	KUNIT_CASE(asi_ns_table_failure),
 	KUNIT_CASE_SLOW(asi_ns_churn_all_cpus),
 	{}
 };

@@ -26,10 +26,17 @@ static __always_inline bool asi_arch_boot_enabled(void)
 	return cpu_feature_enabled(X86_FEATURE_ASI);
 }
 
-/* Per instance: the restricted page table. */
+/*
+ * Per instance: the restricted page table, and the tables of its own
+ * below it, made for its local nonsensitive memory (arch/x86/mm/asi/
+ * pgtable.c).
+ */
 struct asi_arch {
 	pgd_t *pgd;
 	unsigned long pgd_pa;
+	struct list_head private_node;	/* on asi_private_list once it has some */
+	long private_tables;		/* page-table pages of its own */
+	long local_pages;		/* pages mapped local to it */
 };
 
 /*

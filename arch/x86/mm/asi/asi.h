@@ -3,6 +3,14 @@
 #ifndef _ARCH_X86_MM_ASI_ASI_H
 #define _ARCH_X86_MM_ASI_ASI_H
 
+#include <linux/spinlock.h>
+
+struct asi;
+
+extern spinlock_t asi_pgtable_lock;
+
 int asi_arch_build_global_pgd(void);
+pgd_t *asi_global_template(void);
+bool asi_arch_is_local_marker(struct asi *asi, unsigned long t);
 
 #endif

@@ -40,13 +40,28 @@
  * - the stacks of tasks that enter ASI (asi_task_init()), and of the idle
  *   tasks: the CPU pushes exception frames on them while restricted.
  *
+ * - in one instance only, pages allocated with __GFP_LOCAL_NONSENSITIVE
+ *   in that instance's scope: their owner declared them free of anything
+ *   but that instance's own data.
+ *
  * Everything else, including the direct map, vmalloc, modules, other
  * per-CPU data, every task_struct and every other stack, is absent.
+ *
+ * Local memory needs tables the instance does not share. Mapping a local
+ * page gives the instance a private copy of each table on the path to
+ * its PTE (asi_private_pte()); the template's PTE of that page holds a
+ * non-present marker instead (asi_local_marker()), which is how the free
+ * path and the audit know the page is local and to whom. Every later
+ * change of the template is copied into the private tables that cover
+ * the same address (asi_sync()), so an instance with tables of its own
+ * still sees every global change. Private tables live as long as their
+ * instance.
  */
 
 #define pr_fmt(fmt) "asi: " fmt
 
 #include <kunit/static_stub.h>
+#include <linux/bitfield.h>
 #include <linux/asi.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
@@ -68,9 +83,73 @@ static pgd_t *asi_global_pgd;
  * allocated with it dropped (see asi_set_template_pte()) and never freed,
  * so a PTE pointer stays valid once found.
  */
-static DEFINE_SPINLOCK(asi_pgtable_lock);
+DEFINE_SPINLOCK(asi_pgtable_lock);
 /* Page-table pages of the template, for debugfs. */
 static atomic_long_t asi_table_pages;
+/* Instances with tables of their own; under asi_pgtable_lock. */
+static LIST_HEAD(asi_private_list);
+/*
+ * Allocator pages mapped globally, and locally in all instances, counted
+ * where their PTEs are set and cleared, so a partial mapping that failed
+ * counts exactly what it mapped. The local count is under the lock.
+ */
+static atomic_long_t asi_global_pages;
+static long asi_local_pages;
+
+/*
+ * The template PTE of a local page: not present, tagged, with the owner's
+ * generation in bits the CPU ignores for a non-present entry. Its frame
+ * number is 0, so even a CPU that speculates through a non-present PTE
+ * (L1TF) reaches only page 0, which x86 reserves and never fills with
+ * anything secret.
+ */
+#define ASI_LOCAL_TAG		BIT_ULL(11)
+#define ASI_GEN_LOW_MASK	GENMASK_ULL(10, 1)
+#define ASI_GEN_HIGH_MASK	GENMASK_ULL(62, 52)
+
+static pte_t asi_local_marker(struct asi *asi)
+{
+	u64 gen = asi->generation;
+
+	return __pte(ASI_LOCAL_TAG | FIELD_PREP(ASI_GEN_LOW_MASK, gen) |
+		     FIELD_PREP(ASI_GEN_HIGH_MASK, gen >> 10));
+}
+
+static bool asi_pte_local(pte_t pte)
+{
+	return !pte_present(pte) && (pte_val(pte) & ASI_LOCAL_TAG);
+}
+
+/* For the audit: is the template entry @t the marker of @asi's page? */
+bool asi_arch_is_local_marker(struct asi *asi, unsigned long t)
+{
+	return t == pte_val(asi_local_marker(asi));
+}
+
+pgd_t *asi_global_template(void)
+{
+	return asi_global_pgd;
+}
+
+/*
+ * The tables are walked as arrays of entries, level by level: level 1 is
+ * a PTE table, the top level the PGD. Every level above 1 holds table
+ * pointers in the same format, and ASI's tables never hold large pages.
+ */
+static unsigned int asi_top_level(void)
+{
+	return pgtable_l5_enabled() ? 5 : 4;
+}
+
+static unsigned int asi_level_index(unsigned long addr, unsigned int level)
+{
+	return (addr >> (PAGE_SHIFT + 9 * (level - 1))) & (PTRS_PER_PTE - 1);
+}
+
+static unsigned long *asi_table_of(unsigned long entry)
+{
+	return entry & _PAGE_PRESENT ? __va(entry & PTE_PFN_MASK) : NULL;
+}
 
 static int asi_populate_pgd_entry(unsigned long addr)
 {
@@ -108,6 +187,13 @@ static int __init asi_preallocate(unsigned long start, unsigned long end)
 			break;
 	}
 	return 0;
+}
+
+/* A page-table page for the template or an instance's own tables. */
+void *asi_alloc_table(gfp_t gfp)
+{
+	KUNIT_STATIC_STUB_REDIRECT(asi_alloc_table, gfp);
+	return (void *)get_zeroed_page(gfp);
 }
 
 /* The physical address of the spare page, which the caller gives up. */
@@ -165,6 +251,90 @@ static pte_t *asi_template_pte(unsigned long addr, void **spare)
 	return pte_offset_kernel(pmd, addr);
 }
 
+/*
+ * Copy the template's path to @addr into @a's private tables where they
+ * differ: a table the template grew where @a has none, or the PTE itself.
+ * Where @a still points at the template's table, it sees the change
+ * already. @was_local: the template's PTE was a local marker, so the one
+ * instance with a present PTE there is the page's owner losing it.
+ */
+static void asi_sync_instance(struct asi_arch *a, unsigned long addr, bool was_local)
+{
+	unsigned long *itab = (unsigned long *)a->pgd;
+	unsigned long *ttab = (unsigned long *)asi_global_pgd;
+	unsigned int level;
+
+	for (level = asi_top_level(); level >= 1; level--) {
+		unsigned int i = asi_level_index(addr, level);
+		unsigned long e = itab[i], t = ttab[i];
+
+		if (e == t)
+			return;
+		if (level == 1 || !(e & _PAGE_PRESENT)) {
+			if (level == 1 && was_local && (e & _PAGE_PRESENT)) {
+				a->local_pages--;	/* its local page went */
+				asi_local_pages--;
+			}
+			WRITE_ONCE(itab[i], t);
+			return;
+		}
+		ttab = asi_table_of(t);
+		if (!ttab)
+			return;
+		itab = asi_table_of(e);
+	}
+}
+
+/* Propagate a change of the template at @addr; under asi_pgtable_lock. */
+static void asi_sync(unsigned long addr, bool was_local)
+{
+	struct asi_arch *a;
+
+	lockdep_assert_held(&asi_pgtable_lock);
+	list_for_each_entry(a, &asi_private_list, private_node)
+		asi_sync_instance(a, addr, was_local);
+}
+
+/*
+ * @asi's PTE of @addr in tables of its own, under asi_pgtable_lock: each
+ * table on the path still shared with the template (or missing in both)
+ * is replaced by a private copy made from *@spare; -EAGAIN asks the caller
+ * for one.
+ */
+static pte_t *asi_private_pte(struct asi *asi, unsigned long addr, void **spare)
+{
+	struct asi_arch *a = &asi->arch;
+	unsigned long *itab = (unsigned long *)a->pgd;
+	unsigned long *ttab = (unsigned long *)asi_global_pgd;
+	unsigned int level;
+
+	for (level = asi_top_level(); level > 1; level--) {
+		unsigned int i = asi_level_index(addr, level);
+		unsigned long t = ttab ? ttab[i] : 0, e = itab[i];
+
+		if (level == asi_top_level() && !(t & _PAGE_PRESENT))
+			return ERR_PTR(-EFAULT);	/* not a range ASI maps */
+		if (t & _PAGE_PSE)
+			return ERR_PTR(-EFAULT);
+		if (e == t || !(e & _PAGE_PRESENT)) {
+			if (!*spare)
+				return ERR_PTR(-EAGAIN);
+			if (ttab && (t & _PAGE_PRESENT))
+				copy_page(*spare, asi_table_of(t));
+			e = _KERNPG_TABLE | __pa(*spare);
+			*spare = NULL;
+			a->private_tables++;
+			if (list_empty(&a->private_node))
+				list_add(&a->private_node, &asi_private_list);
+			/* The copy is complete before a walker can reach it. */
+			WRITE_ONCE(itab[i], e);
+		}
+		itab = asi_table_of(e);
+		ttab = asi_table_of(t);
+	}
+	return (pte_t *)&itab[asi_level_index(addr, 1)];
+}
+
 /* Set the template's PTE of @addr, allocating tables with @gfp. */
 static int asi_set_template_pte(unsigned long addr, pte_t val, gfp_t gfp)
 {
@@ -175,12 +345,14 @@ static int asi_set_template_pte(unsigned long addr, pte_t val, gfp_t gfp)
 	for (;;) {
 		spin_lock_irqsave(&asi_pgtable_lock, flags);
 		pte = asi_template_pte(addr, &spare);
-		if (!IS_ERR(pte))
+		if (!IS_ERR(pte)) {
 			set_pte(pte, val);
+			asi_sync(addr, false);
+		}
 		spin_unlock_irqrestore(&asi_pgtable_lock, flags);
 		if (PTR_ERR_OR_ZERO(pte) != -EAGAIN)
 			break;
-		spare = (void *)get_zeroed_page(gfp);
+		spare = asi_alloc_table(gfp);
 		if (!spare) {
 			pte = ERR_PTR(-ENOMEM);
 			break;
@@ -276,14 +448,18 @@ void asi_arch_unmap_global(const void *addr, size_t size)
 {
 	unsigned long start = (unsigned long)addr & PAGE_MASK;
 	unsigned long end = PAGE_ALIGN((unsigned long)addr + size);
-	unsigned long va;
+	unsigned long va, flags;
 
+	spin_lock_irqsave(&asi_pgtable_lock, flags);
 	for (va = start; va < end; va += PAGE_SIZE) {
 		pte_t *pte = asi_lookup_pte(asi_global_pgd, va);
 
-		if (pte)
+		if (pte) {
 			pte_clear(&init_mm, va, pte);
+			asi_sync(va, false);
+		}
 	}
+	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
 	flush_tlb_kernel_range(start, end);
 }
 
@@ -295,35 +471,113 @@ void asi_arch_unmap_global(const void *addr, size_t size)
  */
 int asi_arch_map_pages(struct page *page, unsigned int nr, gfp_t gfp)
 {
-	unsigned long start = (unsigned long)page_address(page);
+	unsigned long addr = (unsigned long)page_address(page);
+	unsigned int i;
+	int err;
 
 	KUNIT_STATIC_STUB_REDIRECT(asi_arch_map_pages, page, nr, gfp);
-	return asi_map_range(start, start + nr * PAGE_SIZE, 0, 0, true, gfp);
+	for (i = 0; i < nr; i++, addr += PAGE_SIZE) {
+		err = asi_map_range(addr, addr + PAGE_SIZE, 0, 0, true, gfp);
+		if (err)
+			return err;
+		atomic_long_inc(&asi_global_pages);
+	}
+	return 0;
 }
 
-/* Clear the template entries of @nr pages; the caller flushes the TLBs. */
-unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr)
+/*
+ * Local pages are mapped in @asi's private tables, and marked in the
+ * template (see the top of this file), allocating tables with @gfp.
+ */
+int asi_arch_map_local_pages(struct asi *asi, struct page *page,
+			     unsigned int nr, gfp_t gfp)
+{
+	unsigned long addr = (unsigned long)page_address(page);
+	pte_t marker = asi_local_marker(asi);
+	void *spare = NULL;
+	unsigned long flags;
+	unsigned int i;
+	int err = 0;
+
+	for (i = 0; i < nr && !err; i++, addr += PAGE_SIZE) {
+		pte_t full = asi_full_pte(addr), *tpte, *ipte;
+
+		if (!pte_present(full))
+			return -EFAULT;
+		for (;;) {
+			spin_lock_irqsave(&asi_pgtable_lock, flags);
+			tpte = asi_template_pte(addr, &spare);
+			ipte = tpte;
+			if (!IS_ERR(tpte)) {
+				/* Every other instance's copy gets the marker. */
+				set_pte(tpte, marker);
+				asi_sync(addr, false);
+				ipte = asi_private_pte(asi, addr, &spare);
+			}
+			if (!IS_ERR(ipte)) {
+				set_pte(ipte, full);
+				asi->arch.local_pages++;
+				asi_local_pages++;
+			}
+			spin_unlock_irqrestore(&asi_pgtable_lock, flags);
+			err = PTR_ERR_OR_ZERO(ipte);
+			if (err != -EAGAIN)
+				break;
+			err = 0;
+			spare = asi_alloc_table(gfp);
+			if (!spare) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+	}
+	if (spare)
+		free_page((unsigned long)spare);
+	return err;
+}
+
+/*
+ * Clear the template entries of @nr pages, and with them the private
+ * copies of a local page; the caller flushes the TLBs. Return: how many
+ * were mapped, globally or, in *@local, locally.
+ */
+unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr,
+				  unsigned int *local)
 {
 	unsigned long addr = (unsigned long)page_address(page);
 	unsigned int i, cleared = 0;
+	unsigned long flags;
+	bool was_local;
 
+	*local = 0;
+	spin_lock_irqsave(&asi_pgtable_lock, flags);
 	for (i = 0; i < nr; i++, addr += PAGE_SIZE) {
 		pte_t *pte = asi_lookup_pte(asi_global_pgd, addr);
 
-		if (pte && pte_present(*pte)) {
-			pte_clear(&init_mm, addr, pte);
+		if (!pte || pte_none(*pte))
+			continue;
+		was_local = asi_pte_local(*pte);
+		if (pte_present(*pte)) {
 			cleared++;
+			atomic_long_dec(&asi_global_pages);
+		} else if (was_local) {
+			(*local)++;
 		}
+		pte_clear(&init_mm, addr, pte);
+		asi_sync(addr, was_local);
 	}
+	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
 	return cleared;
 }
 
-/* Is the first page of a block mapped in the restricted spaces? */
+/* Is the first page of a block mapped, globally or locally? */
 bool asi_arch_page_nonsensitive(struct page *page)
 {
 	pte_t *pte = asi_lookup_pte(asi_global_pgd, (unsigned long)page_address(page));
 
-	return pte && pte_present(READ_ONCE(*pte));
+	if (!pte)
+		return false;
+	return pte_present(READ_ONCE(*pte)) || asi_pte_local(READ_ONCE(*pte));
 }
 
 long asi_arch_table_pages(void)
@@ -348,13 +602,68 @@ int asi_arch_instance_init(struct asi *asi)
 
 	asi->arch.pgd = pgd;
 	asi->arch.pgd_pa = __pa(pgd);
+	INIT_LIST_HEAD(&asi->arch.private_node);
 	return 0;
+}
+
+/* Free @itab, a private table of @level, and the private tables below. */
+static long asi_free_private(unsigned long *itab, unsigned long *ttab,
+			     unsigned int level)
+{
+	long freed = 1;
+	unsigned int i;
+
+	for (i = 0; level > 1 && i < PTRS_PER_PTE; i++) {
+		unsigned long e = itab[i], t = ttab ? ttab[i] : 0;
+
+		if ((e & _PAGE_PRESENT) && e != t)
+			freed += asi_free_private(asi_table_of(e), asi_table_of(t),
+						  level - 1);
+	}
+	free_page((unsigned long)itab);
+	return freed;
 }
 
 void asi_arch_instance_free(struct asi *asi)
 {
-	/* The lower levels belong to the template and stay. */
+	unsigned long *itab = (unsigned long *)asi->arch.pgd;
+	unsigned long *ttab = (unsigned long *)asi_global_pgd;
+	unsigned int level = asi_top_level();
+	unsigned long flags;
+	long freed = 0;
+	unsigned int i;
+
+	/* No template change may walk the tables from here on. */
+	spin_lock_irqsave(&asi_pgtable_lock, flags);
+	list_del_init(&asi->arch.private_node);
+	/* Its local pages are mapped nowhere else: they stop counting. */
+	asi_local_pages -= asi->arch.local_pages;
+	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
+
+	/* The tables the template shares stay; the private ones go. */
+	for (i = KERNEL_PGD_BOUNDARY; i < PTRS_PER_PGD; i++) {
+		if ((itab[i] & _PAGE_PRESENT) && itab[i] != ttab[i])
+			freed += asi_free_private(asi_table_of(itab[i]),
+						  asi_table_of(ttab[i]), level - 1);
+	}
+	WARN_ON_ONCE(freed != asi->arch.private_tables);
 	free_page((unsigned long)asi->arch.pgd);
+}
+
+long asi_arch_private_tables(struct asi *asi)
+{
+	return READ_ONCE(asi->arch.private_tables);
+}
+
+/* Local pages mapped in @asi, or in all instances when @asi is NULL. */
+long asi_arch_local_pages(struct asi *asi)
+{
+	return asi ? READ_ONCE(asi->arch.local_pages) : READ_ONCE(asi_local_pages);
+}
+
+long asi_arch_global_pages(void)
+{
+	return atomic_long_read(&asi_global_pages);
 }
 
 bool asi_arch_mapped_in_full(unsigned long address)

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The audit: walk one instance's restricted page table and say, for every
+ * mapped page, why it is there. What may be mapped is listed at the top of
+ * pgtable.c; anything else is a violation:
+ *
+ * - any user-half entry;
+ * - text or read-only data mapped writable;
+ * - a direct-map page the page allocator did not hand out as nonsensitive
+ *   (the asi_declared record), or not for this instance when it is local,
+ *   or a local page reached through the shared tables;
+ * - any other address that is not a stack ASI mapped for its task, a
+ *   per-CPU page ASI maps, the nonsensitive data sections or the CPU
+ *   entry area.
+ *
+ * Consecutive pages with the same provenance are printed as one range.
+ */
+
+#include <linux/asi.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
+#include <linux/seq_file.h>
+#include <linux/xarray.h>
+#include <asm/cpu_entry_area.h>
+#include <asm/sections.h>
+
+#include "../../../../mm/asi/internal.h"
+#include "asi.h"
+
+struct asi_audit {
+	struct asi *asi;
+	struct seq_file *m;
+	unsigned int violations;
+	unsigned long pages;
+	/* The range being gathered. */
+	unsigned long start, end;
+	bool bad;
+	char what[64];
+};
+
+static void asi_audit_flush(struct asi_audit *a)
+{
+	if (a->end == a->start)
+		return;
+	if (a->m)
+		seq_printf(a->m, "0x%016lx-0x%016lx %6lu %s%s\n", a->start, a->end,
+			   (a->end - a->start) >> PAGE_SHIFT,
+			   a->bad ? "VIOLATION: " : "", a->what);
+	else if (a->bad)	/* a test's audit: say what it found */
+		pr_info("asi: audit of %s instance %llu: 0x%016lx-0x%016lx %s\n",
+			a->asi->class->name, a->asi->generation, a->start, a->end,
+			a->what);
+	a->start = a->end;
+}
+
+static void asi_audit_add(struct asi_audit *a, unsigned long va,
+			  unsigned long size, bool bad, const char *what)
+{
+	a->pages += size >> PAGE_SHIFT;
+	if (bad)
+		a->violations++;
+	if (va != a->end || bad != a->bad || strcmp(what, a->what)) {
+		asi_audit_flush(a);
+		a->start = va;
+		a->bad = bad;
+		strscpy(a->what, what);
+	}
+	a->end = va + size;
+}
+
+static bool asi_in(unsigned long va, const void *start, const void *end)
+{
+	return va >= (unsigned long)start && va < (unsigned long)end;
+}
+
+/* A per-CPU page that pgtable.c maps for every possible CPU. */
+static bool asi_audit_percpu(unsigned long va, char *what, size_t len)
+{
+	char __percpu *ns = (char __percpu __force *)__per_cpu_asi_start;
+	size_t ns_size = __per_cpu_asi_end - __per_cpu_asi_start;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		void *fixed = per_cpu_ptr(&fixed_percpu_data, cpu);
+		void *state = per_cpu_ptr(&asi_cpu_page, cpu);
+		char *data = per_cpu_ptr(ns, cpu);
+
+		if (va == ((unsigned long)fixed & PAGE_MASK)) {
+			snprintf(what, len, "per-CPU fixed_percpu_data, CPU %d", cpu);
+			return true;
+		}
+		if (asi_in(va, state, state + PAGE_SIZE)) {
+			snprintf(what, len, "per-CPU ASI state, CPU %d", cpu);
+			return true;
+		}
+		if (ns_size && asi_in(va, (void *)((unsigned long)data & PAGE_MASK),
+				      (void *)PAGE_ALIGN((unsigned long)data + ns_size))) {
+			snprintf(what, len, "per-CPU nonsensitive data, CPU %d", cpu);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A stack asi_task_init() mapped, or an idle task's. */
+static bool asi_audit_stack(unsigned long va, char *what, size_t len)
+{
+	struct task_struct *g, *t;
+	bool found = false;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		t = idle_task(cpu);
+		if (t && asi_in(va, task_stack_page(t), task_stack_page(t) + THREAD_SIZE)) {
+			snprintf(what, len, "stack of idle task, CPU %d", cpu);
+			return true;
+		}
+	}
+	rcu_read_lock();
+	for_each_process_thread(g, t) {
+		void *stack = READ_ONCE(t->asi.mapped_stack);
+
+		/* A child copies its parent's field at fork: not its stack. */
+		if (stack && stack == task_stack_page(t) &&
+		    asi_in(va, stack, stack + THREAD_SIZE)) {
+			snprintf(what, len, "stack of %s/%d", t->comm, t->pid);
+			found = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/*
+ * A direct-map page: was it handed out as nonsensitive, and for whom? A
+ * global page must be the template's own entry (@shared), a local one
+ * this instance's own entry over the template's marker for it.
+ */
+static bool asi_audit_direct_map(struct asi_audit *a, unsigned long va,
+				 bool shared, unsigned long t, char *what, size_t len)
+{
+	unsigned long pfn = __pa(va) >> PAGE_SHIFT;
+	unsigned int order;
+
+	for (order = 0; order <= MAX_PAGE_ORDER; order++) {
+		unsigned long head = pfn & ~((1UL << order) - 1);
+		void *e = xa_load(&asi_declared, head);
+		unsigned long v;
+
+		if (!e)
+			continue;
+		v = xa_to_value(e);
+		if ((v & ASI_DECLARED_ORDER_MASK) < order)
+			return false;	/* a smaller block: not this page's */
+		if (!(v & ASI_DECLARED_LOCAL)) {
+			strscpy(what, "global nonsensitive pages", len);
+			return shared;
+		}
+		snprintf(what, len, "local nonsensitive pages of %s instance %llu",
+			 a->asi->class->name, a->asi->generation);
+		return !shared && asi_arch_is_local_marker(a->asi, t) &&
+		       (v >> ASI_DECLARED_GEN_SHIFT) == a->asi->generation;
+	}
+	return false;
+}
+
+/*
+ * A direct-map page: checked under asi_pgtable_lock, so that it cannot be
+ * unmapped meanwhile. Its record is written before it is mapped and
+ * erased after it is unmapped, both times outside the lock: a page seen
+ * mapped under the lock has its record.
+ */
+static void asi_audit_direct_map_leaf(struct asi_audit *a, unsigned long va,
+				      unsigned long *ip, unsigned long *tp)
+{
+	unsigned long flags, e, t;
+	char what[64];
+	bool ok;
+
+	spin_lock_irqsave(&asi_pgtable_lock, flags);
+	e = READ_ONCE(*ip);
+	t = tp ? READ_ONCE(*tp) : 0;
+	ok = (e & _PAGE_PRESENT) && asi_audit_direct_map(a, va, e == t, t, what,
+							  sizeof(what));
+	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
+	if (!(e & _PAGE_PRESENT))
+		return;		/* unmapped since the walk saw it */
+	if (ok)
+		asi_audit_add(a, va, PAGE_SIZE, false, what);
+	else if (asi_audit_percpu(va, what, sizeof(what)) ||
+		 asi_audit_stack(va, what, sizeof(what)))
+		asi_audit_add(a, va, PAGE_SIZE, e != t, what);
+	else
+		asi_audit_add(a, va, PAGE_SIZE, true, "undeclared direct-map pages");
+}
+
+/* @entry maps @va in the instance, @t is the template's entry there. */
+static void asi_audit_leaf(struct asi_audit *a, unsigned long va,
+			   unsigned long entry, unsigned long t, unsigned int level)
+{
+	bool shared = entry == t;
+	unsigned long size = PAGE_SIZE << (9 * (level - 1));
+	bool rw = entry & _PAGE_RW;
+	char what[64];
+
+	if (asi_in(va, (void *)CPU_ENTRY_AREA_BASE,
+		   (void *)(CPU_ENTRY_AREA_BASE + CPU_ENTRY_AREA_MAP_SIZE))) {
+		asi_audit_add(a, va, size, false, "CPU entry area");
+		return;
+	}
+	if (level != 1) {
+		asi_audit_add(a, va, size, true, "large page");
+		return;
+	}
+	if (asi_in(va, _text, _etext)) {
+		asi_audit_add(a, va, size, rw, rw ? "writable kernel text" : "kernel text");
+		return;
+	}
+	if (asi_in(va, __start_rodata, __end_rodata)) {
+		asi_audit_add(a, va, size, rw, rw ? "writable read-only data" :
+			      "read-only data");
+		return;
+	}
+	if (asi_in(va, __start_asi_global_nonsensitive, __end_asi_global_nonsensitive)) {
+		asi_audit_add(a, va, size, false, "static nonsensitive data");
+		return;
+	}
+	if (asi_audit_percpu(va, what, sizeof(what))) {
+		asi_audit_add(a, va, size, !shared, what);
+		return;
+	}
+	/* Stacks last, as that looks at every task: stacks are few. */
+	if (asi_audit_stack(va, what, sizeof(what))) {
+		asi_audit_add(a, va, size, !shared, what);
+		return;
+	}
+	asi_audit_add(a, va, size, true, "undeclared");
+}
+
+/* Walk @itab, a table of @level; @ttab is the template's, or NULL. */
+static void asi_audit_table(struct asi_audit *a, unsigned long *itab,
+			    unsigned long *ttab, unsigned int level,
+			    unsigned long base)
+{
+	unsigned int shift = PAGE_SHIFT + 9 * (level - 1);
+	unsigned int i;
+
+	for (i = 0; i < PTRS_PER_PTE; i++) {
+		unsigned long e = itab[i], t = ttab ? ttab[i] : 0;
+		unsigned long va = base + ((unsigned long)i << shift);
+
+		if (!(e & _PAGE_PRESENT))
+			continue;
+		/* Sign-extend the top level's upper half. */
+		if (level == (pgtable_l5_enabled() ? 5 : 4) && i >= PTRS_PER_PGD / 2)
+			va |= ~0UL << (shift + 9);
+		if (level == 1 && va >= PAGE_OFFSET &&
+		    va < PAGE_OFFSET + (max_pfn << PAGE_SHIFT))
+			asi_audit_direct_map_leaf(a, va, &itab[i], ttab ? &ttab[i] : NULL);
+		else if (level == 1 || (e & _PAGE_PSE))
+			asi_audit_leaf(a, va, e, t, level);
+		else
+			asi_audit_table(a, __va(e & PTE_PFN_MASK),
+					(t & _PAGE_PRESENT) ? __va(t & PTE_PFN_MASK) : NULL,
+					level - 1, va);
+		cond_resched();
+	}
+}
+
+/**
+ * asi_arch_audit() - check an instance's restricted page table
+ * @asi: the instance
+ * @m: where to list the mapped ranges and their provenance, or NULL
+ * @violations: set to the number of pages (or large pages) mapped against
+ *	the rules
+ *
+ * Context: process context, may sleep. The walk is not atomic: a page
+ * mapped or unmapped meanwhile may be seen either way, never as a
+ * violation it is not, since the record is written before the mapping and
+ * erased after the unmapping.
+ *
+ * Return: the number of pages mapped.
+ */
+long asi_arch_audit(struct asi *asi, struct seq_file *m, unsigned int *violations)
+{
+	struct asi_audit a = { .asi = asi, .m = m };
+	unsigned int top = pgtable_l5_enabled() ? 5 : 4;
+
+	asi_audit_table(&a, (unsigned long *)asi->arch.pgd,
+			(unsigned long *)asi_global_template(), top, 0);
+	asi_audit_flush(&a);
+	*violations = a.violations;
+	return a.pages;
+}
