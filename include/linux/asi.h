@@ -18,6 +18,7 @@
 
 struct kmem_cache;
 struct page;
+struct vm_struct;
 struct pt_regs;
 struct task_struct;
 
@@ -217,6 +218,22 @@ struct kmem_cache *asi_kmem_cache_create(struct asi *asi, const char *name,
 					 slab_flags_t flags, void (*ctor)(void *));
 void asi_kmem_cache_destroy(struct kmem_cache *s);
 
+int asi_vmalloc_map(struct vm_struct *area, gfp_t gfp);
+void __asi_vmalloc_free(struct vm_struct *area);
+
+/**
+ * asi_vmalloc_free() - vfree() releases an area
+ * @area: the area
+ *
+ * Unmaps a nonsensitive area's vmalloc addresses from the restricted
+ * address spaces before its pages are freed.
+ */
+static __always_inline void asi_vmalloc_free(struct vm_struct *area)
+{
+	if (asi_enabled())
+		__asi_vmalloc_free(area);
+}
+
 /**
  * asi_free_pages() - the page allocator frees a block
  * @page: its first page
@@ -330,6 +347,13 @@ static inline struct kmem_cache *asi_local_kmalloc_cache(unsigned int index)
 {
 	return NULL;
 }
+
+static inline int asi_vmalloc_map(struct vm_struct *area, gfp_t gfp)
+{
+	return 0;
+}
+
+static inline void asi_vmalloc_free(struct vm_struct *area) { }
 
 #endif /* CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 

@@ -181,6 +181,9 @@ int asi_arch_map_local_pages(struct asi *asi, struct page *page,
 			     unsigned int nr, gfp_t gfp);
 unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr,
 				  unsigned int *local);
+int asi_arch_map_vmalloc(struct asi *local, const void *addr, unsigned int nr,
+			 gfp_t gfp);
+void asi_arch_unmap_vmalloc(const void *addr, unsigned int nr);
 long asi_arch_private_tables(struct asi *asi);
 long asi_arch_local_pages(struct asi *asi);
 long asi_arch_global_pages(void);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of nonsensitive memory (pages, kmalloc, slab caches,
- * static and per-CPU data; global and local): which restricted spaces see
+ * vmalloc, static and per-CPU data; global and local): which restricted spaces see
  * it, checked twice (a walk of each instance's page table, and an access
  * while restricted that must take an ASI fault exactly when the walk finds
  * nothing); that a page becoming nonsensitive is zeroed; that a freed
@@ -23,6 +23,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
 #include "../internal.h"
@@ -43,10 +44,13 @@ static const char *const asi_ns_kind_names[NS_KINDS] = {
 	"sensitive", "global", "local-A", "local-B",
 };
 
-/* What is allocated: a page, an order-2 block, kmalloc-64, a cache object. */
-enum asi_ns_what { NS_PAGE, NS_BLOCK, NS_KMALLOC, NS_CACHE, NS_WHATS };
+/*
+ * What is allocated: a page, an order-2 block, kmalloc-64, a cache
+ * object, 4 pages of vmalloc.
+ */
+enum asi_ns_what { NS_PAGE, NS_BLOCK, NS_KMALLOC, NS_CACHE, NS_VMALLOC, NS_WHATS };
 static const char *const asi_ns_what_names[NS_WHATS] = {
-	"page", "order-2 block", "kmalloc(64)", "kmem_cache object",
+	"page", "order-2 block", "kmalloc(64)", "kmem_cache object", "vmalloc(4 pages)",
 };
 
 /* One slab cache per kind; the local ones made for A and for B. */
@@ -145,6 +149,9 @@ static void *asi_ns_alloc(enum asi_ns_kind kind, enum asi_ns_what what)
 		if (ns_caches[kind])
 			p = kmem_cache_alloc(ns_caches[kind], GFP_KERNEL);
 		break;
+	case NS_VMALLOC:
+		p = __vmalloc(4 * PAGE_SIZE, gfp);
+		break;
 	default:
 		break;
 	}
@@ -159,6 +166,8 @@ static void asi_ns_free(enum asi_ns_kind kind, enum asi_ns_what what, void *p)
 		free_pages((unsigned long)p, what == NS_BLOCK ? 2 : 0);
 	else if (what == NS_KMALLOC)
 		kfree(p);
+	else if (what == NS_VMALLOC)
+		vfree(p);
 	else
 		kmem_cache_free(ns_caches[kind], p);
 }
@@ -221,9 +230,19 @@ static void asi_ns_visibility(struct kunit *test)
 		for (kind = 0; kind < NS_KINDS; kind++) {
 			void *p = asi_ns_alloc(kind, what);
 
+			int i;
+
 			KUNIT_ASSERT_NOT_NULL_MSG(test, p, "%s %s", asi_ns_kind_names[kind],
 						  asi_ns_what_names[what]);
-			asi_ns_check(test, p, what == NS_BLOCK ? 4 : 1, kind, what);
+			if (what != NS_VMALLOC) {
+				asi_ns_check(test, p, what == NS_BLOCK ? 4 : 1, kind, what);
+			} else {
+				asi_ns_check(test, p, 4, kind, what);
+				/* And each page at its direct-map address. */
+				for (i = 0; i < 4; i++)
+					asi_ns_check(test, page_address(vmalloc_to_page(p +
+						     i * PAGE_SIZE)), 1, kind, what);
+			}
 			asi_ns_free(kind, what, p);
 		}
 	}

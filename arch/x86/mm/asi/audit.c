@@ -6,9 +6,9 @@
  *
  * - any user-half entry;
  * - text or read-only data mapped writable;
- * - a direct-map page the page allocator did not hand out as nonsensitive
- *   (the asi_declared record), or not for this instance when it is local,
- *   or a local page reached through the shared tables;
+ * - a direct-map or vmalloc page the page allocator did not hand out as
+ *   nonsensitive (the asi_declared record), or not for this instance when
+ *   it is local, or a local page reached through the shared tables;
  * - any other address that is not a stack ASI mapped for its task, a
  *   per-CPU page ASI maps, the nonsensitive data sections or the CPU
  *   entry area.
@@ -136,14 +136,15 @@ static bool asi_audit_stack(unsigned long va, char *what, size_t len)
 }
 
 /*
- * A direct-map page: was it handed out as nonsensitive, and for whom? A
- * global page must be the template's own entry (@shared), a local one
- * this instance's own entry over the template's marker for it.
+ * The page mapped by @e: was it handed out as nonsensitive, and for whom?
+ * A global page must be the template's own entry (@e equal to @t), a
+ * local one this instance's own entry over the template's marker for it.
  */
-static bool asi_audit_direct_map(struct asi_audit *a, unsigned long va,
-				 bool shared, unsigned long t, char *what, size_t len)
+static bool asi_audit_declared(struct asi_audit *a, unsigned long e,
+			       unsigned long t, char *what, size_t len)
 {
-	unsigned long pfn = __pa(va) >> PAGE_SHIFT;
+	unsigned long pfn = (e & PTE_PFN_MASK) >> PAGE_SHIFT;
+	bool shared = e == t;
 	unsigned int order;
 
 	for (order = 0; order <= MAX_PAGE_ORDER; order++) {
@@ -157,10 +158,10 @@ static bool asi_audit_direct_map(struct asi_audit *a, unsigned long va,
 		if ((v & ASI_DECLARED_ORDER_MASK) < order)
 			return false;	/* a smaller block: not this page's */
 		if (!(v & ASI_DECLARED_LOCAL)) {
-			strscpy(what, "global nonsensitive pages", len);
+			strscpy(what, "global nonsensitive memory", len);
 			return shared;
 		}
-		snprintf(what, len, "local nonsensitive pages of %s instance %llu",
+		snprintf(what, len, "local nonsensitive memory of %s instance %llu",
 			 a->asi->class->name, a->asi->generation);
 		return !shared && asi_arch_is_local_marker(a->asi, t) &&
 		       (v >> ASI_DECLARED_GEN_SHIFT) == a->asi->generation;
@@ -169,13 +170,13 @@ static bool asi_audit_direct_map(struct asi_audit *a, unsigned long va,
 }
 
 /*
- * A direct-map page: checked under asi_pgtable_lock, so that it cannot be
- * unmapped meanwhile. Its record is written before it is mapped and
- * erased after it is unmapped, both times outside the lock: a page seen
- * mapped under the lock has its record.
+ * A page of the direct map or of vmalloc: checked under asi_pgtable_lock,
+ * so that it cannot be unmapped meanwhile. Its record is written before
+ * it is mapped and erased after it is unmapped, both times outside the
+ * lock: a page seen mapped under the lock has its record.
  */
-static void asi_audit_direct_map_leaf(struct asi_audit *a, unsigned long va,
-				      unsigned long *ip, unsigned long *tp)
+static void asi_audit_data_leaf(struct asi_audit *a, unsigned long va,
+				unsigned long *ip, unsigned long *tp)
 {
 	unsigned long flags, e, t;
 	char what[64];
@@ -184,8 +185,7 @@ static void asi_audit_direct_map_leaf(struct asi_audit *a, unsigned long va,
 	spin_lock_irqsave(&asi_pgtable_lock, flags);
 	e = READ_ONCE(*ip);
 	t = tp ? READ_ONCE(*tp) : 0;
-	ok = (e & _PAGE_PRESENT) && asi_audit_direct_map(a, va, e == t, t, what,
-							  sizeof(what));
+	ok = (e & _PAGE_PRESENT) && asi_audit_declared(a, e, t, what, sizeof(what));
 	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
 	if (!(e & _PAGE_PRESENT))
 		return;		/* unmapped since the walk saw it */
@@ -195,7 +195,7 @@ static void asi_audit_direct_map_leaf(struct asi_audit *a, unsigned long va,
 		 asi_audit_stack(va, what, sizeof(what)))
 		asi_audit_add(a, va, PAGE_SIZE, e != t, what);
 	else
-		asi_audit_add(a, va, PAGE_SIZE, true, "undeclared direct-map pages");
+		asi_audit_add(a, va, PAGE_SIZE, true, "undeclared pages");
 }
 
 /* @entry maps @va in the instance, @t is the template's entry there. */
@@ -258,9 +258,10 @@ static void asi_audit_table(struct asi_audit *a, unsigned long *itab,
 		/* Sign-extend the top level's upper half. */
 		if (level == (pgtable_l5_enabled() ? 5 : 4) && i >= PTRS_PER_PGD / 2)
 			va |= ~0UL << (shift + 9);
-		if (level == 1 && va >= PAGE_OFFSET &&
-		    va < PAGE_OFFSET + (max_pfn << PAGE_SHIFT))
-			asi_audit_direct_map_leaf(a, va, &itab[i], ttab ? &ttab[i] : NULL);
+		if (level == 1 && ((va >= PAGE_OFFSET &&
+				    va < PAGE_OFFSET + (max_pfn << PAGE_SHIFT)) ||
+				   (va >= VMALLOC_START && va <= VMALLOC_END)))
+			asi_audit_data_leaf(a, va, &itab[i], ttab ? &ttab[i] : NULL);
 		else if (level == 1 || (e & _PAGE_PSE))
 			asi_audit_leaf(a, va, e, t, level);
 		else

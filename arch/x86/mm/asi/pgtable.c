@@ -489,10 +489,9 @@ int asi_arch_map_pages(struct page *page, unsigned int nr, gfp_t gfp)
  * Local pages are mapped in @asi's private tables, and marked in the
  * template (see the top of this file), allocating tables with @gfp.
  */
-int asi_arch_map_local_pages(struct asi *asi, struct page *page,
-			     unsigned int nr, gfp_t gfp)
+static int asi_map_local(struct asi *asi, unsigned long addr, unsigned int nr,
+			 gfp_t gfp)
 {
-	unsigned long addr = (unsigned long)page_address(page);
 	pte_t marker = asi_local_marker(asi);
 	void *spare = NULL;
 	unsigned long flags;
@@ -536,15 +535,34 @@ int asi_arch_map_local_pages(struct asi *asi, struct page *page,
 	return err;
 }
 
-/*
- * Clear the template entries of @nr pages, and with them the private
- * copies of a local page; the caller flushes the TLBs. Return: how many
- * were mapped, globally or, in *@local, locally.
- */
-unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr,
-				  unsigned int *local)
+int asi_arch_map_local_pages(struct asi *asi, struct page *page,
+			     unsigned int nr, gfp_t gfp)
 {
-	unsigned long addr = (unsigned long)page_address(page);
+	return asi_map_local(asi, (unsigned long)page_address(page), nr, gfp);
+}
+
+/*
+ * A nonsensitive vmalloc area: its pages are mapped at their vmalloc
+ * address too, in the template or in @local's own tables.
+ */
+int asi_arch_map_vmalloc(struct asi *local, const void *addr, unsigned int nr,
+			 gfp_t gfp)
+{
+	unsigned long start = (unsigned long)addr;
+
+	if (local)
+		return asi_map_local(local, start, nr, gfp);
+	return asi_map_range(start, start + nr * PAGE_SIZE, 0, 0, true, gfp);
+}
+
+/*
+ * Clear the template entries of @nr pages from @addr, and with them the
+ * private copies of local ones; the caller flushes the TLBs. Return: how
+ * many were mapped globally and, in *@local, locally.
+ */
+static unsigned int asi_unmap_range(unsigned long addr, unsigned int nr,
+				    unsigned int *local)
+{
 	unsigned int i, cleared = 0;
 	unsigned long flags;
 	bool was_local;
@@ -557,17 +575,39 @@ unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr,
 		if (!pte || pte_none(*pte))
 			continue;
 		was_local = asi_pte_local(*pte);
-		if (pte_present(*pte)) {
+		if (pte_present(*pte))
 			cleared++;
-			atomic_long_dec(&asi_global_pages);
-		} else if (was_local) {
+		else if (was_local)
 			(*local)++;
-		}
 		pte_clear(&init_mm, addr, pte);
 		asi_sync(addr, was_local);
 	}
 	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
 	return cleared;
+}
+
+unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr,
+				  unsigned int *local)
+{
+	unsigned int cleared = asi_unmap_range((unsigned long)page_address(page),
+					       nr, local);
+
+	atomic_long_sub(cleared, &asi_global_pages);
+	return cleared;
+}
+
+/*
+ * A vmalloc area being freed: if its first page is nonsensitive, unmap
+ * them all. The pages' own deferred free flushes every TLB before they
+ * are reused, and vmalloc flushes the range before reusing the address.
+ */
+void asi_arch_unmap_vmalloc(const void *addr, unsigned int nr)
+{
+	pte_t *pte = asi_lookup_pte(asi_global_pgd, (unsigned long)addr);
+	unsigned int local;
+
+	if (pte && (pte_present(READ_ONCE(*pte)) || asi_pte_local(READ_ONCE(*pte))))
+		asi_unmap_range((unsigned long)addr, nr, &local);
 }
 
 /* Is the first page of a block mapped, globally or locally? */
