@@ -1,44 +1,68 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A benchmark, not a test: allocation + free throughput of globally
- * nonsensitive order-0 pages against plain ones, in the same run.
+ * A benchmark, not a test: allocation + free throughput of nonsensitive
+ * memory, global and local, against plain allocation, in the same run:
+ * order-0 pages, kmalloc(64) and vmalloc of 4 pages.
  *
  *   echo 20000 > /sys/kernel/debug/asi/membench
  *   cat /sys/kernel/debug/asi/membench
  *
- * Each variant allocates and frees one page N times in a loop; the
- * nonsensitive loop also waits for the deferred frees to be flushed and
- * really freed (asi_flush_frees()), so their cost is in its figure. The
- * TSC counts instructions under QEMU's -icount (see arch/x86/mm/asi/bench.c)
- * and emulated time without it; the ratio plain / nonsensitive is the
- * throughput of nonsensitive pages relative to plain ones. The cost of
- * zeroing one page, which every nonsensitive allocation pays, is timed
- * on its own too.
+ * Each variant allocates and frees one object N times in a loop (vmalloc
+ * N / 10 times); the nonsensitive loops also wait for the deferred frees
+ * to be flushed and really freed (asi_flush_frees()), so their cost is in
+ * their figure. The TSC counts instructions under QEMU's -icount (see
+ * arch/x86/mm/asi/bench.c) and emulated time without it; the ratio plain
+ * / nonsensitive is the throughput of nonsensitive memory relative to
+ * plain. The cost of zeroing one page, which every nonsensitive page
+ * allocation pays, is timed on its own too. Local allocations go to an
+ * instance of a class of the benchmark's own, in its scope.
  */
 
 #include <linux/asi.h>
+#include <linux/err.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/init.h>
+#include <linux/slab.h>
 #include <linux/timex.h>
+#include <linux/vmalloc.h>
 
 #include "internal.h"
 
-/* Cycles for @n allocations and frees of one page with @gfp. */
-static u64 asi_membench_loop(unsigned long n, gfp_t gfp)
+enum asi_membench_what { MB_PAGE, MB_KMALLOC, MB_VMALLOC, MB_WHATS };
+static const char *const asi_membench_names[MB_WHATS] = { "page", "kmalloc64", "vmalloc4" };
+
+static const struct asi_class_ops asi_membench_ops;
+static struct asi *asi_membench_asi;
+
+/* Cycles for @n allocations and frees of one @what with @gfp. */
+static u64 asi_membench_loop(enum asi_membench_what what, unsigned long n, gfp_t gfp)
 {
-	unsigned long i;
+	struct asi_local_scope scope = asi_local_begin(asi_membench_asi);
 	u64 t0 = get_cycles();
+	unsigned long i;
+	void *p;
 
 	for (i = 0; i < n; i++) {
-		struct page *page = alloc_page(gfp);
-
-		if (!page)
-			return 0;
-		__free_page(page);
+		if (what == MB_PAGE)
+			p = (void *)__get_free_page(gfp);
+		else if (what == MB_KMALLOC)
+			p = kmalloc(64, gfp);
+		else
+			p = __vmalloc(4 * PAGE_SIZE, gfp);
+		if (!p)
+			break;
+		if (what == MB_PAGE)
+			free_page((unsigned long)p);
+		else if (what == MB_KMALLOC)
+			kfree(p);
+		else
+			vfree(p);
 	}
 	asi_flush_frees();
-	return get_cycles() - t0;
+	t0 = get_cycles() - t0;
+	asi_local_end(scope);
+	return i == n ? t0 : 0;
 }
 
 /* Cycles for zeroing one page @n times: part of every nonsensitive one. */
@@ -58,23 +82,62 @@ static u64 asi_membench_clear(unsigned long n)
 	return t0;
 }
 
+static int asi_membench_instance(void)
+{
+	struct asi_class *class;
+
+	if (asi_membench_asi)
+		return 0;
+	class = asi_register_class("membench", &asi_membench_ops, ASI_CLASS_LOCAL_KMALLOC);
+	if (IS_ERR(class))
+		return PTR_ERR(class);
+	asi_membench_asi = asi_create(class, NULL);
+	if (IS_ERR(asi_membench_asi)) {
+		int err = PTR_ERR(asi_membench_asi);
+
+		asi_membench_asi = NULL;
+		asi_unregister_class(class);
+		return err;
+	}
+	return 0;
+}
+
 static int asi_membench_run(unsigned long n, char *buf, size_t size)
 {
 	long flushes = atomic_long_read(&asi_ns_stats.flushes);
-	u64 plain, global, clear;
+	enum asi_membench_what what;
+	size_t len = 0;
+	u64 clear;
+	int err;
 
-	plain = asi_membench_loop(n, GFP_KERNEL);
-	global = asi_membench_loop(n, GFP_KERNEL | __GFP_GLOBAL_NONSENSITIVE);
+	err = asi_membench_instance();
+	if (err)
+		return err;
+
+	len += scnprintf(buf + len, size - len, "mem_iterations %lu\n", n);
+	for (what = 0; what < MB_WHATS; what++) {
+		unsigned long iters = what == MB_VMALLOC ? max(n / 10, 1UL) : n;
+		u64 plain, global, local;
+
+		plain = asi_membench_loop(what, iters, GFP_KERNEL);
+		global = asi_membench_loop(what, iters, GFP_KERNEL | __GFP_GLOBAL_NONSENSITIVE);
+		local = asi_membench_loop(what, iters, GFP_KERNEL | __GFP_LOCAL_NONSENSITIVE);
+		if (!plain || !global || !local)
+			return -ENOMEM;
+		len += scnprintf(buf + len, size - len,
+				 "%s_plain_per_op %llu\n%s_global_per_op %llu\n%s_local_per_op %llu\n"
+				 "%s_global_throughput_x100 %llu\n%s_local_throughput_x100 %llu\n",
+				 asi_membench_names[what], plain / iters,
+				 asi_membench_names[what], global / iters,
+				 asi_membench_names[what], local / iters,
+				 asi_membench_names[what], plain * 100 / global,
+				 asi_membench_names[what], plain * 100 / local);
+	}
 	clear = asi_membench_clear(n);
-	if (!plain || !global || !clear)
+	if (!clear)
 		return -ENOMEM;
-
-	snprintf(buf, size,
-		 "page_iterations %lu\npage_plain_per_op %llu\npage_global_per_op %llu\n"
-		 "page_global_throughput_x100 %llu\npage_global_flushes %ld\n"
-		 "page_clear_per_op %llu\n",
-		 n, plain / n, global / n, plain * 100 / global,
-		 atomic_long_read(&asi_ns_stats.flushes) - flushes, clear / n);
+	scnprintf(buf + len, size - len, "flushes %ld\npage_clear_per_op %llu\n",
+		  atomic_long_read(&asi_ns_stats.flushes) - flushes, clear / n);
 	return 0;
 }
 
