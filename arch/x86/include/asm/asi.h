@@ -35,6 +35,7 @@ struct asi_arch {
 	pgd_t *pgd;
 	unsigned long pgd_pa;
 	struct list_head private_node;	/* on asi_private_list once it has some */
+	u64 tlb_gen;			/* owner tag of its PCIDs, see switch.c */
 	long private_tables;		/* page-table pages of its own */
 	long local_pages;		/* pages mapped local to it */
 };

@@ -95,6 +95,8 @@ static LIST_HEAD(asi_private_list);
  */
 static atomic_long_t asi_global_pages;
 static long asi_local_pages;
+/* Tags of PCID owners: unique, like instance generations. */
+static atomic64_t asi_tlb_gen;
 
 /*
  * The template PTE of a local page: not present, tagged, with the owner's
@@ -328,6 +330,14 @@ static pte_t *asi_private_pte(struct asi *asi, unsigned long addr, void **spare)
 				list_add(&a->private_node, &asi_private_list);
 			/* The copy is complete before a walker can reach it. */
 			WRITE_ONCE(itab[i], e);
+			/*
+			 * A CPU may have cached the entry this replaces in a
+			 * paging-structure cache under the instance's PCID,
+			 * and keep walking the shared table, where the new
+			 * page is absent (an ASI fault: safe, but slow). A new
+			 * tag makes every CPU flush that PCID at its next entry.
+			 */
+			WRITE_ONCE(a->tlb_gen, atomic64_inc_return(&asi_tlb_gen));
 		}
 		itab = asi_table_of(e);
 		ttab = asi_table_of(t);
@@ -642,6 +652,7 @@ int asi_arch_instance_init(struct asi *asi)
 
 	asi->arch.pgd = pgd;
 	asi->arch.pgd_pa = __pa(pgd);
+	asi->arch.tlb_gen = atomic64_inc_return(&asi_tlb_gen);
 	INIT_LIST_HEAD(&asi->arch.private_node);
 	return 0;
 }

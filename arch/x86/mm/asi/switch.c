@@ -7,10 +7,12 @@
  * stale translation. With PCID, each (class, ASID) pair has a PCID of its
  * own (asi_pcid()) and switches keep the TLB with the no-flush bit. A
  * PCID's entries are valid only if no flush hit its ASID since they were
- * loaded and the same instance loaded them: asi_pcid_valid[] records the
- * first per ASID (a bit per class, cleared by asi_invalidate_asid() from
- * every TLB flush of that ASID in arch/x86/mm/tlb.c), asi_pcid_owner[]
- * the second.
+ * loaded and the same instance loaded them, with the same upper-level
+ * tables: asi_pcid_valid[] records the first per ASID (a bit per class,
+ * cleared by asi_invalidate_asid() from every TLB flush of that ASID in
+ * arch/x86/mm/tlb.c), asi_pcid_owner[] the second, as the instance's
+ * tlb_gen, a unique tag that changes when a table of its own replaces a
+ * shared one (pgtable.c).
  */
 
 #include <linux/asi.h>
@@ -52,11 +54,12 @@ noinstr unsigned long asi_arch_prepare_enter(struct asi *asi)
 	if (cpu_feature_enabled(X86_FEATURE_PCID)) {
 		u16 asid = this_cpu_read(cpu_tlbstate.loaded_mm_asid);
 		u32 valid = this_cpu_read(asi_pcid_valid[asid]);
+		u64 tlb_gen = READ_ONCE(asi->arch.tlb_gen);
 		bool noflush = (valid & BIT(id)) &&
-			this_cpu_read(asi_pcid_owner[asid][id]) == asi->generation;
+			this_cpu_read(asi_pcid_owner[asid][id]) == tlb_gen;
 
 		this_cpu_write(asi_pcid_valid[asid], valid | BIT(id));
-		this_cpu_write(asi_pcid_owner[asid][id], asi->generation);
+		this_cpu_write(asi_pcid_owner[asid][id], tlb_gen);
 		cr3 = asi_build_cr3(asi->arch.pgd_pa, asi_pcid(id, asid), noflush);
 		/* The kernel's own PCID stays valid while restricted. */
 		full |= X86_CR3_PCID_NOFLUSH;
