@@ -256,7 +256,7 @@ static void asi_audit_table(struct asi_audit *a, unsigned long *itab,
 		if (!(e & _PAGE_PRESENT))
 			continue;
 		/* Sign-extend the top level's upper half. */
-		if (level == (pgtable_l5_enabled() ? 5 : 4) && i >= PTRS_PER_PGD / 2)
+		if (level == asi_top_level() && i >= PTRS_PER_PGD / 2)
 			va |= ~0UL << (shift + 9);
 		if (level == 1 && ((va >= PAGE_OFFSET &&
 				    va < PAGE_OFFSET + (max_pfn << PAGE_SHIFT)) ||
@@ -265,9 +265,7 @@ static void asi_audit_table(struct asi_audit *a, unsigned long *itab,
 		else if (level == 1 || (e & _PAGE_PSE))
 			asi_audit_leaf(a, va, e, t, level);
 		else
-			asi_audit_table(a, __va(e & PTE_PFN_MASK),
-					(t & _PAGE_PRESENT) ? __va(t & PTE_PFN_MASK) : NULL,
-					level - 1, va);
+			asi_audit_table(a, asi_table_of(e), asi_table_of(t), level - 1, va);
 		cond_resched();
 	}
 }
@@ -289,10 +287,9 @@ static void asi_audit_table(struct asi_audit *a, unsigned long *itab,
 long asi_arch_audit(struct asi *asi, struct seq_file *m, unsigned int *violations)
 {
 	struct asi_audit a = { .asi = asi, .m = m };
-	unsigned int top = pgtable_l5_enabled() ? 5 : 4;
 
 	asi_audit_table(&a, (unsigned long *)asi->arch.pgd,
-			(unsigned long *)asi_global_template(), top, 0);
+			(unsigned long *)asi_global_template(), asi_top_level(), 0);
 	asi_audit_flush(&a);
 	*violations = a.violations;
 	return a.pages;

@@ -43,6 +43,9 @@
  * - in one instance only, pages allocated with __GFP_LOCAL_NONSENSITIVE
  *   in that instance's scope: their owner declared them free of anything
  *   but that instance's own data.
+ * - the vmalloc addresses of areas whose pages are nonsensitive (global
+ *   or local, as the pages are): the same pages at a second address.
+ *   Nothing else in the vmalloc range but stacks.
  *
  * Everything else, including the direct map, vmalloc, modules, other
  * per-CPU data, every task_struct and every other stack, is absent.
@@ -138,7 +141,7 @@ pgd_t *asi_global_template(void)
  * a PTE table, the top level the PGD. Every level above 1 holds table
  * pointers in the same format, and ASI's tables never hold large pages.
  */
-static unsigned int asi_top_level(void)
+unsigned int asi_top_level(void)
 {
 	return pgtable_l5_enabled() ? 5 : 4;
 }
@@ -148,7 +151,7 @@ static unsigned int asi_level_index(unsigned long addr, unsigned int level)
 	return (addr >> (PAGE_SHIFT + 9 * (level - 1))) & (PTRS_PER_PTE - 1);
 }
 
-static unsigned long *asi_table_of(unsigned long entry)
+unsigned long *asi_table_of(unsigned long entry)
 {
 	return entry & _PAGE_PRESENT ? __va(entry & PTE_PFN_MASK) : NULL;
 }
