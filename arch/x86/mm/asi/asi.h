@@ -14,5 +14,6 @@ pgd_t *asi_global_template(void);
 unsigned int asi_top_level(void);
 unsigned long *asi_table_of(unsigned long entry);
 bool asi_arch_is_local_marker(struct asi *asi, unsigned long t);
+pte_t asi_local_marker(struct asi *asi);
 
 #endif

@@ -103,21 +103,25 @@ static atomic64_t asi_tlb_gen;
 
 /*
  * The template PTE of a local page: not present, tagged, with the owner's
- * generation in bits the CPU ignores for a non-present entry. Its frame
- * number is 0, so even a CPU that speculates through a non-present PTE
- * (L1TF) reaches only page 0, which x86 reserves and never fills with
- * anything secret.
+ * generation (its low 20 bits: enough for the audit to name the owner) in
+ * bits the CPU ignores for a non-present entry. Never bit 8: for a
+ * non-present PTE that is _PAGE_PROTNONE, which pte_present() counts as
+ * present. Its frame number is 0, so even a CPU that speculates through a
+ * non-present PTE (L1TF) reaches only page 0, which x86 reserves and never
+ * fills with anything secret.
  */
 #define ASI_LOCAL_TAG		BIT_ULL(11)
-#define ASI_GEN_LOW_MASK	GENMASK_ULL(10, 1)
+#define ASI_GEN_LOW_MASK	GENMASK_ULL(7, 1)
+#define ASI_GEN_MID_MASK	GENMASK_ULL(10, 9)
 #define ASI_GEN_HIGH_MASK	GENMASK_ULL(62, 52)
 
-static pte_t asi_local_marker(struct asi *asi)
+pte_t asi_local_marker(struct asi *asi)
 {
 	u64 gen = asi->generation;
 
 	return __pte(ASI_LOCAL_TAG | FIELD_PREP(ASI_GEN_LOW_MASK, gen) |
-		     FIELD_PREP(ASI_GEN_HIGH_MASK, gen >> 10));
+		     FIELD_PREP(ASI_GEN_MID_MASK, gen >> 7) |
+		     FIELD_PREP(ASI_GEN_HIGH_MASK, gen >> 9));
 }
 
 static bool asi_pte_local(pte_t pte)
@@ -480,7 +484,7 @@ void asi_arch_unmap_global(const void *addr, size_t size)
  * Globally nonsensitive pages from the page allocator are mapped at their
  * direct-map address in the template, so in every instance. The template
  * entry is also the only record that a page is nonsensitive: the page
- * allocator's free path asks asi_arch_page_nonsensitive().
+ * allocator's free path asks asi_arch_page_kind().
  */
 int asi_arch_map_pages(struct page *page, unsigned int nr, gfp_t gfp)
 {
@@ -519,14 +523,13 @@ static int asi_map_local(struct asi *asi, unsigned long addr, unsigned int nr,
 		for (;;) {
 			spin_lock_irqsave(&asi_pgtable_lock, flags);
 			tpte = asi_template_pte(addr, &spare);
-			ipte = tpte;
-			if (!IS_ERR(tpte)) {
-				/* Every other instance's copy gets the marker. */
+			/* Every table first: a failure leaves no marker behind. */
+			ipte = IS_ERR(tpte) ? tpte : asi_private_pte(asi, addr, &spare);
+			if (!IS_ERR(ipte)) {
+				/* Every other instance's copy gets the marker... */
 				set_pte(tpte, marker);
 				asi_sync(addr, false);
-				ipte = asi_private_pte(asi, addr, &spare);
-			}
-			if (!IS_ERR(ipte)) {
+				/* ...and the owner's the page. */
 				set_pte(ipte, full);
 				asi->arch.local_pages++;
 				asi_local_pages++;
@@ -624,13 +627,17 @@ void asi_arch_unmap_vmalloc(const void *addr, unsigned int nr)
 }
 
 /* Is the first page of a block mapped, globally or locally? */
-bool asi_arch_page_nonsensitive(struct page *page)
+enum asi_page_kind asi_arch_page_kind(struct page *page)
 {
-	pte_t *pte = asi_lookup_pte(asi_global_pgd, (unsigned long)page_address(page));
+	pte_t *ptep = asi_lookup_pte(asi_global_pgd, (unsigned long)page_address(page));
+	pte_t pte;
 
-	if (!pte)
-		return false;
-	return pte_present(READ_ONCE(*pte)) || asi_pte_local(READ_ONCE(*pte));
+	if (!ptep)
+		return ASI_PAGE_SENSITIVE;
+	pte = READ_ONCE(*ptep);
+	if (pte_present(pte))
+		return ASI_PAGE_GLOBAL;
+	return asi_pte_local(pte) ? ASI_PAGE_LOCAL : ASI_PAGE_SENSITIVE;
 }
 
 long asi_arch_table_pages(void)

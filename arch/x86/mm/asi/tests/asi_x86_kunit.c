@@ -28,6 +28,7 @@
 #include <asm/tlbflush.h>
 
 #include "../../../../../mm/asi/internal.h"
+#include "../asi.h"
 
 /*
  * Memory the restricted code of these tests shares with the test thread:
@@ -191,6 +192,37 @@ static void asi_x86_page_table_contents(struct kunit *test)
 }
 
 /* The pure PCID arithmetic, on any CPU. */
+/*
+ * The template's marker of a local page, for every bit of the owner's
+ * generation: never present, to the CPU (bit 0) nor to pte_present()
+ * (which also counts _PAGE_PROTNONE, bit 8); tagged; frame 0; and
+ * distinct for generations that differ in their low 20 bits. A marker
+ * with bit 8 made a local page look global once generations passed 127.
+ */
+static void asi_x86_local_marker(struct kunit *test)
+{
+	struct asi fake = { };
+	unsigned int bit;
+	u64 seen[20];
+
+	for (bit = 0; bit < 64; bit++) {
+		pte_t m;
+
+		fake.generation = BIT_ULL(bit) | 1;
+		m = asi_local_marker(&fake);
+		KUNIT_EXPECT_FALSE_MSG(test, pte_val(m) & _PAGE_PRESENT, "bit %u", bit);
+		KUNIT_EXPECT_FALSE_MSG(test, pte_present(m), "bit %u", bit);
+		KUNIT_EXPECT_FALSE_MSG(test, pte_none(m), "bit %u", bit);
+		KUNIT_EXPECT_EQ_MSG(test, pte_val(m) & PTE_PFN_MASK & GENMASK_ULL(51, 12), 0ULL,
+				    "bit %u", bit);
+		KUNIT_EXPECT_FALSE_MSG(test, pte_val(m) & _PAGE_NX, "bit %u", bit);
+		if (bit < ARRAY_SIZE(seen))
+			seen[bit] = pte_val(m);
+	}
+	for (bit = 1; bit < ARRAY_SIZE(seen); bit++)
+		KUNIT_EXPECT_NE_MSG(test, seen[bit], seen[bit - 1], "bit %u", bit);
+}
+
 static void asi_x86_pcid_arithmetic(struct kunit *test)
 {
 	unsigned int c, a, c2, a2;
@@ -694,6 +726,7 @@ static void asi_x86_idle(struct kunit *test)
 
 static struct kunit_case asi_x86_cases[] = {
 	KUNIT_CASE(asi_x86_page_table_contents),
+	KUNIT_CASE(asi_x86_local_marker),
 	KUNIT_CASE(asi_x86_pcid_arithmetic),
 	KUNIT_CASE(asi_x86_cr3_switch),
 	KUNIT_CASE(asi_x86_fault_exits_and_retries),
