@@ -206,8 +206,13 @@ void asi_release_task_stack(struct task_struct *tsk);
 #define DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name)		\
 	DEFINE_PER_CPU_SECTION(type, name, "..asi_global_nonsensitive")
 
+struct alloc_context;
 int asi_alloc_pages(struct page *page, unsigned int order, gfp_t gfp);
+struct page *asi_reuse_page(unsigned int order, gfp_t gfp,
+			    const struct alloc_context *ac);
 bool __asi_free_pages(struct page *page, unsigned int order);
+/* In mm/page_alloc.c: frees a block that free_pages_prepare() prepared. */
+void asi_free_prepared_pages(struct page *page, unsigned int order);
 void asi_flush_frees(void);
 
 struct asi_local_scope asi_local_begin(struct asi *asi);
@@ -239,8 +244,10 @@ static __always_inline void asi_vmalloc_free(struct vm_struct *area)
  * @page: its first page
  * @order: its order
  *
- * A nonsensitive block is unmapped from the restricted address spaces and
- * flushed from every TLB before it is freed, later, by ASI.
+ * Called last by free_pages_prepare(). A nonsensitive block is unmapped
+ * from the restricted address spaces and flushed from every TLB before it
+ * is freed, later, by ASI; or, an order-0 page, kept mapped for the next
+ * allocation of the same kind (asi_reuse_page()).
  *
  * Return: true when the caller goes on freeing the block, false when ASI
  * took it.
@@ -327,6 +334,12 @@ static inline void asi_release_task_stack(struct task_struct *tsk) { }
 static inline int asi_alloc_pages(struct page *page, unsigned int order, gfp_t gfp)
 {
 	return 0;
+}
+
+static inline struct page *asi_reuse_page(unsigned int order, gfp_t gfp,
+					  const struct alloc_context *ac)
+{
+	return NULL;
 }
 
 static inline bool asi_free_pages(struct page *page, unsigned int order)

@@ -308,6 +308,8 @@ void asi_put(struct asi *asi)
 	mutex_unlock(&asi_class_lock);
 	/* Frees its slabs, so before the tables they are mapped in. */
 	asi_local_free(asi);
+	/* Then the pages those slabs left in the per-CPU caches. */
+	asi_pool_free(asi);
 	asi_arch_instance_free(asi);
 	kfree(asi);
 	atomic_dec(&class->nr_instances);

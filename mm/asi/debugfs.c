@@ -105,6 +105,8 @@ static int asi_memory_show(struct seq_file *m, void *v)
 	seq_printf(m, "global_bytes %ld\n", global * PAGE_SIZE);
 	seq_printf(m, "local_pages %ld\n", local);
 	seq_printf(m, "local_bytes %ld\n", local * PAGE_SIZE);
+	seq_printf(m, "pooled_pages %ld\n", atomic_long_read(&asi_ns_stats.pooled));
+	seq_printf(m, "pool_reuses %ld\n", atomic_long_read(&asi_ns_stats.reused));
 	seq_printf(m, "frees_pending %ld\n", atomic_long_read(&asi_ns_stats.frees_pending));
 	seq_printf(m, "flushes %ld\n", atomic_long_read(&asi_ns_stats.flushes));
 	seq_printf(m, "map_failures %ld\n", atomic_long_read(&asi_ns_stats.map_failures));
@@ -153,8 +155,8 @@ void asi_debugfs_add_instance(struct asi *asi)
 }
 
 /*
- * Benchmark files (not tests): writing an iteration count runs the
- * benchmark, reading shows the figures of the last run.
+ * Benchmark files (not tests), and the fault-injection exercise: writing
+ * an iteration count runs it, reading shows the figures of the last run.
  */
 struct asi_bench_file {
 	asi_bench_fn run;
@@ -207,7 +209,8 @@ static const struct file_operations asi_bench_fops = {
 /**
  * asi_debugfs_bench() - add a benchmark file to /sys/kernel/debug/asi/
  * @name: the file name
- * @run: runs the benchmark @n times and formats its figures into @buf
+ * @run: runs the benchmark (or exercise) @n times and formats its figures
+ *	into @buf
  *
  * Call from a late_initcall_sync(), once the directory exists.
  */

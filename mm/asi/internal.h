@@ -26,6 +26,9 @@ struct asi_class {
 	atomic_t nr_instances;
 };
 
+/* Freed order-0 pages each CPU keeps mapped for reuse (mm/asi/pool.c). */
+#define ASI_POOL_PCPU	16
+
 struct asi {
 	struct asi_class *class;
 	refcount_t ref;
@@ -100,6 +103,8 @@ struct asi_ns_stats {
 	atomic_long_t frees_pending;	/* freed, waiting for the flush */
 	atomic_long_t flushes;		/* TLB flushes of freed pages */
 	atomic_long_t map_failures;	/* allocations failed for a mapping */
+	atomic_long_t pooled;		/* freed pages kept mapped (pool.c) */
+	atomic_long_t reused;		/* allocations served from a pool */
 };
 
 extern struct asi_ns_stats asi_ns_stats;
@@ -157,6 +162,13 @@ void asi_fault_log(struct asi_class *class, unsigned long address,
 		   unsigned long ip, bool critical);
 int asi_idle_init(void);
 
+void asi_free_later(struct page *page, unsigned int order);
+void asi_wait_frees(void);
+
+void asi_pool_free(struct asi *asi);
+bool asi_pool_keep(struct page *page, u64 owner);
+void asi_pool_release_all(void);
+
 struct asi *asi_local_current(void);
 int asi_local_init(struct asi *asi);
 void asi_local_free(struct asi *asi);
@@ -187,7 +199,8 @@ void asi_arch_unmap_vmalloc(const void *addr, unsigned int nr);
 long asi_arch_private_tables(struct asi *asi);
 long asi_arch_local_pages(struct asi *asi);
 long asi_arch_global_pages(void);
-bool asi_arch_page_nonsensitive(struct page *page);
+enum asi_page_kind { ASI_PAGE_SENSITIVE, ASI_PAGE_GLOBAL, ASI_PAGE_LOCAL };
+enum asi_page_kind asi_arch_page_kind(struct page *page);
 long asi_arch_audit(struct asi *asi, struct seq_file *m, unsigned int *violations);
 long asi_arch_table_pages(void);
 void *asi_alloc_table(gfp_t gfp);

@@ -7,7 +7,7 @@
  * becomes visible) and mapped, at its direct-map address, in every
  * restricted address space. Its mapping is the only bookkeeping: no page
  * flag says a page is nonsensitive, the free path asks the restricted
- * page table (asi_arch_page_nonsensitive()).
+ * page table (asi_arch_page_kind()).
  *
  * Freeing must not hand the page back while any CPU may still hold its
  * translation in a restricted address space, or it could be reused for
@@ -21,6 +21,11 @@
  * A page allocated with __GFP_LOCAL_NONSENSITIVE is zeroed too, and mapped
  * in one instance only: the one the allocating context names with
  * asi_local_begin() (mm/asi/local.c). It frees the same way.
+ *
+ * The free path runs last in free_pages_prepare(), so the pages held here
+ * are prepared free pages, freed at the end with asi_free_prepared_pages().
+ * An order-0 page may instead stay mapped in a per-CPU cache for the next
+ * allocation of its kind (mm/asi/pool.c).
  *
  * Every nonsensitive block is also recorded in asi_declared, by its first
  * page's frame number. The page tables are what the CPU sees; the record
@@ -129,21 +134,44 @@ int asi_alloc_pages(struct page *page, unsigned int order, gfp_t gfp)
 		 * free path unmaps what was mapped and drops the record;
 		 * without, nothing is mapped and the record goes now.
 		 */
-		if (!asi_arch_page_nonsensitive(page))
+		if (!asi_arch_page_kind(page))
 			asi_undeclare(page);
 		return err;
 	}
 	return 0;
 }
 
-/* See asi_free_pages(): called first by free_pages_prepare(). */
+/* See asi_free_pages(): called last by free_pages_prepare(). */
 bool __asi_free_pages(struct page *page, unsigned int order)
+{
+	enum asi_page_kind kind = asi_arch_page_kind(page);
+	u64 owner = 0;
+
+	if (kind == ASI_PAGE_SENSITIVE)
+		return true;
+
+	if (!order) {
+		if (kind == ASI_PAGE_LOCAL) {
+			void *entry = xa_load(&asi_declared, page_to_pfn(page));
+
+			if (xa_is_value(entry))
+				owner = xa_to_value(entry) >> ASI_DECLARED_GEN_SHIFT;
+		}
+		if ((kind == ASI_PAGE_GLOBAL || owner) && asi_pool_keep(page, owner))
+			return false;
+	}
+	asi_free_later(page, order);
+	return false;
+}
+
+/*
+ * Queue a prepared free block for asi_free_drain(). Any context, IPIs
+ * included.
+ */
+void asi_free_later(struct page *page, unsigned int order)
 {
 	unsigned long flags;
 	long pending;
-
-	if (!asi_arch_page_nonsensitive(page))
-		return true;
 
 	set_page_private(page, order);
 	spin_lock_irqsave(&asi_free_lock, flags);
@@ -160,7 +188,6 @@ bool __asi_free_pages(struct page *page, unsigned int order)
 		asi_free_drain();
 	else
 		schedule_work(&asi_free_work);
-	return false;
 }
 
 /* Unmap, flush and free every page freed so far. */
@@ -193,7 +220,7 @@ static void asi_free_drain(void)
 
 		list_del(&page->lru);
 		set_page_private(page, 0);
-		free_unref_page(page, order);
+		asi_free_prepared_pages(page, order);
 	}
 	atomic_long_sub(pending, &asi_ns_stats.frees_pending);
 }
@@ -206,11 +233,19 @@ static void asi_free_worker(struct work_struct *work)
 /**
  * asi_flush_frees() - wait until freed nonsensitive pages are really free
  *
- * For tests and for callers that must know the memory is back.
+ * Empties the caches of kept pages (mm/asi/pool.c) too. For tests and for
+ * callers that must know the memory is back.
  *
  * Context: process context, may sleep.
  */
 void asi_flush_frees(void)
+{
+	asi_pool_release_all();
+	asi_wait_frees();
+}
+
+/* Wait for the deferred frees queued so far; kept pages stay kept. */
+void asi_wait_frees(void)
 {
 	flush_work(&asi_free_work);
 }

@@ -100,6 +100,8 @@ static int asi_ns_init(struct kunit *test)
 		KUNIT_FAIL(test, "ASI is off or the suite's setup failed: boot with asi=on");
 	else if (asi_task_init())
 		KUNIT_FAIL(test, "cannot map the test task's stack");
+	else
+		asi_flush_frees();	/* every case starts with empty pools */
 	return 0;
 }
 
@@ -228,8 +230,9 @@ static void asi_ns_visibility(struct kunit *test)
 
 	for (what = 0; what < NS_WHATS; what++) {
 		for (kind = 0; kind < NS_KINDS; kind++) {
+			long global = asi_arch_global_pages();
+			long local = asi_arch_local_pages(NULL);
 			void *p = asi_ns_alloc(kind, what);
-
 			int i;
 
 			KUNIT_ASSERT_NOT_NULL_MSG(test, p, "%s %s", asi_ns_kind_names[kind],
@@ -244,9 +247,16 @@ static void asi_ns_visibility(struct kunit *test)
 						     i * PAGE_SIZE)), 1, kind, what);
 			}
 			asi_ns_free(kind, what, p);
+			/* Every page mapped was unmapped, and counted both ways. */
+			asi_flush_frees();
+			if (what == NS_KMALLOC || what == NS_CACHE)
+				continue;	/* the slab may keep its page */
+			KUNIT_EXPECT_EQ_MSG(test, asi_arch_global_pages(), global, "%s %s",
+					    asi_ns_kind_names[kind], asi_ns_what_names[what]);
+			KUNIT_EXPECT_EQ_MSG(test, asi_arch_local_pages(NULL), local, "%s %s",
+					    asi_ns_kind_names[kind], asi_ns_what_names[what]);
 		}
 	}
-	asi_flush_frees();
 }
 
 /*
@@ -446,6 +456,150 @@ static void asi_ns_local_free(struct kunit *test)
 	for_each_online_cpu(cpu)
 		KUNIT_EXPECT_EQ_MSG(test, work_on_cpu(cpu, asi_ns_probe_on_cpu, &probe), 1,
 				    "cpu %d", cpu);
+}
+
+/*
+ * Allocate one page of @kind and free @freed, with interrupts off, so
+ * that no other allocation on this CPU comes in between: did the
+ * allocation get @freed back from its pool?
+ */
+static bool asi_ns_reused(struct kunit *test, enum asi_ns_kind kind, void *freed,
+			  gfp_t extra)
+{
+	struct asi *owner = kind == NS_LOCAL_A ? ns_a : kind == NS_LOCAL_B ? ns_b : NULL;
+	gfp_t gfp = GFP_ATOMIC | extra;
+	struct asi_local_scope scope;
+	unsigned long flags;
+	void *p;
+
+	gfp |= owner ? __GFP_LOCAL_NONSENSITIVE : __GFP_GLOBAL_NONSENSITIVE;
+	scope = asi_local_begin(owner);
+	local_irq_save(flags);
+	free_page((unsigned long)freed);
+	p = (void *)__get_free_page(gfp);
+	local_irq_restore(flags);
+	asi_local_end(scope);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	if (p != freed) {
+		free_page((unsigned long)p);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * A freed order-0 nonsensitive page stays mapped, in the spaces that saw
+ * it, for the next allocation of exactly its kind: global for global,
+ * local-A for local-A. Never for another kind, so nothing becomes visible
+ * to a space that did not see it. The counters see it kept and reused.
+ */
+static void asi_ns_pool_reuse(struct kunit *test)
+{
+	static const enum asi_ns_kind kinds[] = { NS_GLOBAL, NS_LOCAL_A };
+	long global = asi_arch_global_pages();
+	long local = asi_arch_local_pages(NULL);
+	long reused = atomic_long_read(&asi_ns_stats.reused);
+	int i, other;
+
+	for (i = 0; i < ARRAY_SIZE(kinds); i++) {
+		enum asi_ns_kind kind = kinds[i];
+		void *p = asi_ns_alloc(kind, NS_PAGE);
+
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		memset(p, 0x5a, PAGE_SIZE);
+		/* Same kind: the same page, unzeroed, still mapped where it was. */
+		KUNIT_EXPECT_TRUE_MSG(test, asi_ns_reused(test, kind, p, 0),
+				      "%s", asi_ns_kind_names[kind]);
+		KUNIT_EXPECT_EQ(test, *(u8 *)p, 0x5a);
+		asi_ns_check(test, p, 1, kind, NS_PAGE);
+		/* __GFP_ZERO still zeroes a kept page. */
+		KUNIT_EXPECT_TRUE(test, asi_ns_reused(test, kind, p, __GFP_ZERO));
+		KUNIT_EXPECT_NULL(test, memchr_inv(p, 0, PAGE_SIZE));
+
+		/* Any other kind: never this page. */
+		for (other = NS_GLOBAL; other < NS_KINDS; other++) {
+			if (other == kind)
+				continue;
+			KUNIT_EXPECT_FALSE_MSG(test, asi_ns_reused(test, other, p, 0),
+					       "%s page went to %s", asi_ns_kind_names[kind],
+					       asi_ns_kind_names[other]);
+			/* Freed again by asi_ns_reused(): take it back. */
+			KUNIT_EXPECT_TRUE(test, asi_ns_reused(test, kind,
+							      asi_ns_alloc(kind, NS_PAGE), 0));
+		}
+		asi_ns_check(test, p, 1, kind, NS_PAGE);
+		free_page((unsigned long)p);
+	}
+	KUNIT_EXPECT_GE(test, atomic_long_read(&asi_ns_stats.reused) - reused, 8L);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&asi_ns_stats.pooled), 0L);
+	asi_flush_frees();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.pooled), 0L);
+	KUNIT_EXPECT_EQ(test, asi_arch_global_pages(), global);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(NULL), local);
+}
+
+/*
+ * The per-CPU caches are bounded and give everything back: to the
+ * deferred free beyond ASI_POOL_PCPU pages per CPU, to the shrinker
+ * (drop_slab() calls every shrinker), and when their instance dies.
+ */
+static void asi_ns_pool_bounded_and_drained(struct kunit *test)
+{
+	const int n = 4 * ASI_POOL_PCPU;
+	long global = asi_arch_global_pages();
+	long local = asi_arch_local_pages(NULL);
+	long flushes = atomic_long_read(&asi_ns_stats.flushes);
+	struct asi_local_scope scope;
+	struct asi *c;
+	void **pages;
+	long pooled;
+	int i;
+
+	pages = kunit_kcalloc(test, n, sizeof(*pages), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, pages);
+	for (i = 0; i < n; i++) {
+		pages[i] = (void *)__get_free_page(GFP_KERNEL | __GFP_GLOBAL_NONSENSITIVE);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
+	for (i = 0; i < n; i++)
+		free_page((unsigned long)pages[i]);
+	pooled = atomic_long_read(&asi_ns_stats.pooled);
+	KUNIT_EXPECT_LE(test, pooled, (long)ASI_POOL_PCPU * num_online_cpus());
+	KUNIT_EXPECT_GT(test, pooled, 0L);
+	/* The rest went to the deferred free, which flushed. */
+	asi_wait_frees();
+	KUNIT_EXPECT_EQ(test, asi_arch_global_pages() - global, pooled);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&asi_ns_stats.flushes), flushes);
+
+	/* The shrinker empties the pools. */
+	drop_slab();
+	KUNIT_EXPECT_LT(test, atomic_long_read(&asi_ns_stats.pooled), pooled);
+
+	/* An instance that dies gives its pool back. */
+	c = asi_create(ns_class, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	asi_flush_frees();
+	scope = asi_local_begin(c);
+	for (i = 0; i < ASI_POOL_PCPU; i++)
+		pages[i] = (void *)__get_free_page(GFP_KERNEL | __GFP_LOCAL_NONSENSITIVE);
+	asi_local_end(scope);
+	for (i = 0; i < ASI_POOL_PCPU; i++) {
+		KUNIT_EXPECT_NOT_NULL(test, pages[i]);
+		free_page((unsigned long)pages[i]);
+	}
+	pooled = atomic_long_read(&asi_ns_stats.pooled);
+	KUNIT_EXPECT_GT(test, pooled, 0L);
+	KUNIT_EXPECT_GT(test, asi_arch_local_pages(c), 0L);
+	asi_put(c);
+	/* All were c's: none is kept any more, none is mapped once freed. */
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.pooled), 0L);
+	asi_wait_frees();
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(NULL), local);
+
+	asi_flush_frees();
+	KUNIT_EXPECT_EQ(test, asi_arch_global_pages(), global);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(NULL), local);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.frees_pending), 0);
 }
 
 /* Audit @asi; return the number of violations. */
@@ -719,6 +873,51 @@ static void asi_ns_churn_all_cpus(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(asi_disabled_by_warn));
 }
 
+/*
+ * Instances come and go, each with a local order-2 block, freed while
+ * its instance lives or after it died, with the kept pages emptied in
+ * between or not: each freshly mapped block is local to its instance
+ * alone, and the counters come back every time. 300 instances take the
+ * generations past 2^8, where a marker bit once turned into
+ * _PAGE_PROTNONE and made local pages look global.
+ */
+static void asi_ns_instance_churn(struct kunit *test)
+{
+	long global = asi_arch_global_pages();
+	long local = asi_arch_local_pages(NULL);
+	int round;
+
+	for (round = 0; round < 300; round++) {
+		bool free_first = round & 1, flush_first = round & 2;
+		struct asi_local_scope scope;
+		struct page *page;
+		struct asi *c;
+
+		c = asi_create(ns_class, NULL);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+		scope = asi_local_begin(c);
+		page = alloc_pages(GFP_KERNEL | __GFP_LOCAL_NONSENSITIVE, 2);
+		asi_local_end(scope);
+		KUNIT_ASSERT_NOT_NULL(test, page);
+		KUNIT_EXPECT_EQ_MSG(test, asi_arch_page_kind(page), ASI_PAGE_LOCAL,
+				    "generation %llu", c->generation);
+		KUNIT_EXPECT_TRUE(test, asi_arch_maps(c, (unsigned long)page_address(page)));
+		KUNIT_EXPECT_FALSE(test, asi_arch_maps(ns_a, (unsigned long)page_address(page)));
+		if (free_first)
+			__free_pages(page, 2);
+		if (flush_first)
+			asi_flush_frees();
+		asi_put(c);
+		if (!free_first)
+			__free_pages(page, 2);
+		asi_flush_frees();
+		KUNIT_EXPECT_EQ_MSG(test, asi_arch_global_pages(), global, "round %d", round);
+		KUNIT_EXPECT_EQ_MSG(test, asi_arch_local_pages(NULL), local, "round %d", round);
+		if (asi_arch_global_pages() != global || asi_arch_local_pages(NULL) != local)
+			break;
+	}
+}
+
 static struct kunit_case asi_ns_cases[] = {
 	KUNIT_CASE(asi_ns_visibility),
 	KUNIT_CASE(asi_ns_bad_requests),
@@ -726,6 +925,9 @@ static struct kunit_case asi_ns_cases[] = {
 	KUNIT_CASE(asi_ns_zeroed),
 	KUNIT_CASE(asi_ns_free_unmaps_everywhere),
 	KUNIT_CASE(asi_ns_local_free),
+	KUNIT_CASE(asi_ns_pool_reuse),
+	KUNIT_CASE(asi_ns_pool_bounded_and_drained),
+	KUNIT_CASE(asi_ns_instance_churn),
 	KUNIT_CASE(asi_ns_audit_clean_and_planted),
 	KUNIT_CASE(asi_ns_map_failure),
 	KUNIT_CASE(asi_ns_table_failure),
