@@ -9,10 +9,14 @@
 #     instructions (a CR3 write counts as one: a round trip has two, a
 #     reload one);
 #   - without icount, where it is emulated time (a ratio only).
+# The kernel is the test kernel's configuration without lockdep
+# (build-kernel.sh bench), built here if needed.
 # A benchmark, not a test: it prints figures and fails only if it could
 # not run.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
+"$ASI_HARNESS/build-kernel.sh" bench || asi_die "cannot build the benchmark kernel"
+export ASI_BZIMAGE=$ASI_KOUT_BENCH/arch/x86/boot/bzImage
 asi_need_images
 
 run() {	# run NAME QEMU_ARGS

@@ -1,30 +1,37 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the test kernel through kunit.py, incrementally, with ccache.
-# Usage: build-kernel.sh [gcc|llvm]
+# Usage: build-kernel.sh [gcc|llvm|bench]
 #
 # The configuration is configs/asi.config plus every .kunitconfig of this
 # repository; kunit.py checks that each option survived olddefconfig.
+# "bench" is the same with GCC but without lockdep and the atomic-sleep
+# checks, whose cost on every lock and interrupt toggle would distort the
+# benchmark's ratios: production kernels do not have them.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 cc=${1:-gcc}
+extra=()
 case $cc in
 gcc)	out=$ASI_KOUT ;;
 llvm)	"$ASI_HARNESS/deps.sh" llvm
 	out=$ASI_KOUT_LLVM ;;
-*)	asi_die "usage: $0 [gcc|llvm]" ;;
+bench)	out=$ASI_KOUT_BENCH
+	extra=(--kconfig_add CONFIG_PROVE_LOCKING=n --kconfig_add CONFIG_DEBUG_ATOMIC_SLEEP=n)
+	cc=gcc ;;
+*)	asi_die "usage: $0 [gcc|llvm|bench]" ;;
 esac
 
 "$ASI_HARNESS/prepare-tree.sh"
 mkdir -p "$out" "$ASI_LOGS"
 
 asi_kunit_args "$cc"
-args=("${ASI_KUNIT_ARGS[@]}")
+args=("${ASI_KUNIT_ARGS[@]}" "${extra[@]}")
 
 asi_log "building the $cc kernel in $out"
 start=$(date +%s)
-log=$ASI_LOGS/build-$cc.log
+log=$ASI_LOGS/build-${1:-gcc}.log
 if ! (cd "$ASI_TREE" && python3 tools/testing/kunit/kunit.py build \
 	--arch=x86_64 --qemu_config "$ASI_HARNESS/qemu_config.py" \
 	--build_dir "$out" --jobs "$ASI_JOBS" "${args[@]}") >"$log" 2>&1; then

@@ -13,6 +13,7 @@ ASI_BUILD=${ASI_BUILD:-$ASI_REPO/build}
 ASI_TREE=$ASI_BUILD/linux			# patched source tree
 ASI_KOUT=$ASI_BUILD/kernel			# GCC build (O=)
 ASI_KOUT_LLVM=$ASI_BUILD/kernel-llvm		# LLVM=1 build (O=)
+ASI_KOUT_BENCH=$ASI_BUILD/kernel-bench		# GCC, no lockdep: make bench
 ASI_LOGS=$ASI_BUILD/logs
 ASI_JOBS=${ASI_JOBS:-$(nproc)}
 
@@ -43,8 +44,9 @@ asi_kunit_args() {
 asi_log() { printf '[asi] %s\n' "$*" >&2; }
 asi_die() { printf '[asi] error: %s\n' "$*" >&2; exit 1; }
 
-# The boot images every runner uses: one kernel, one initramfs.
-ASI_BZIMAGE=$ASI_KOUT/arch/x86/boot/bzImage
+# The boot images every runner uses: one kernel (the benchmark passes
+# its own), one initramfs.
+ASI_BZIMAGE=${ASI_BZIMAGE:-$ASI_KOUT/arch/x86/boot/bzImage}
 ASI_INITRAMFS=$ASI_BUILD/initramfs.cpio.gz
 
 asi_need_images() {

@@ -6,7 +6,8 @@
 #      kvm_env, asi_core, asi_x86
 #   3. the initramfs programs, then in-guest suites in QEMU: the chosen
 #      upstream KVM selftests with asi=on and again with asi=off, the demo
-#      VMM's exit table, ASI's debugfs counters (asi-state)
+#      VMM's exit table, ASI's debugfs counters (asi-state), fault
+#      injection on every allocation ASI makes (asi-fault-inject)
 #   4. the harness's own negative check: a provoked WARNING must fail a run;
 #      the same for ASI's warning on a sensitive access in a critical section
 #   5. in Bochs (VMX, EPT, PCID): every KUnit suite with asi=on and the
@@ -90,6 +91,7 @@ if "$ASI_HARNESS/build-userspace.sh"; then
 	guest_suite qemu kvm-selftests 900 asi=off asi-off
 	guest_suite qemu vmm 300 asi=on
 	guest_suite qemu asi-state 300 asi=on
+	guest_suite qemu asi-fault-inject 600 asi=on
 
 	# The scanner must catch a WARNING that the guest itself survives.
 	"$ASI_HARNESS/qemu-run.sh" -t 300 -l "$ASI_LOGS/qemu-lkdtm-warning.log" lkdtm-warning
