@@ -161,7 +161,7 @@ void asi_debugfs_add_instance(struct asi *asi)
 struct asi_bench_file {
 	asi_bench_fn run;
 	struct mutex lock;	/* one run at a time, and the result */
-	char result[1024];
+	char result[2048];
 };
 
 static int asi_bench_show(struct seq_file *m, void *v)

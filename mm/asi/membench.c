@@ -8,7 +8,10 @@
  *   cat /sys/kernel/debug/asi/membench
  *
  * Each variant allocates and frees one object N times in a loop (vmalloc
- * N / 10 times); the nonsensitive loops also wait for the deferred frees
+ * N / 10 times), except page_burst64, which allocates 64 pages and then
+ * frees them, N / 64 times: more than a CPU keeps mapped for reuse, so
+ * most of its pages are zeroed, mapped, unmapped and flushed; the
+ * nonsensitive loops also wait for the deferred frees
  * to be flushed and really freed (asi_flush_frees()), so their cost is in
  * their figure. The TSC counts instructions under QEMU's -icount (see
  * arch/x86/mm/asi/bench.c) and emulated time without it; the ratio plain
@@ -29,8 +32,13 @@
 
 #include "internal.h"
 
-enum asi_membench_what { MB_PAGE, MB_KMALLOC, MB_VMALLOC, MB_WHATS };
-static const char *const asi_membench_names[MB_WHATS] = { "page", "kmalloc64", "vmalloc4" };
+enum asi_membench_what { MB_PAGE, MB_PAGE_BURST, MB_KMALLOC, MB_VMALLOC, MB_WHATS };
+static const char *const asi_membench_names[MB_WHATS] = {
+	"page", "page_burst64", "kmalloc64", "vmalloc4",
+};
+
+/* More pages than a CPU keeps mapped for reuse (mm/asi/pool.c). */
+#define ASI_MEMBENCH_BURST	64
 
 static const struct asi_class_ops asi_membench_ops;
 static struct asi *asi_membench_asi;
@@ -43,6 +51,23 @@ static u64 asi_membench_loop(enum asi_membench_what what, unsigned long n, gfp_t
 	unsigned long i;
 	void *p;
 
+	if (what == MB_PAGE_BURST) {
+		static unsigned long burst[ASI_MEMBENCH_BURST];
+		unsigned long j;
+
+		for (i = 0; i < n; i += ASI_MEMBENCH_BURST) {
+			for (j = 0; j < ASI_MEMBENCH_BURST; j++) {
+				burst[j] = __get_free_page(gfp);
+				if (!burst[j])
+					break;
+			}
+			while (j--)
+				free_page(burst[j]);
+			if (!burst[0])
+				break;
+		}
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		if (what == MB_PAGE)
 			p = (void *)__get_free_page(gfp);
@@ -59,6 +84,7 @@ static u64 asi_membench_loop(enum asi_membench_what what, unsigned long n, gfp_t
 		else
 			vfree(p);
 	}
+out:
 	asi_flush_frees();
 	t0 = get_cycles() - t0;
 	asi_local_end(scope);
@@ -117,6 +143,9 @@ static int asi_membench_run(unsigned long n, char *buf, size_t size)
 	len += scnprintf(buf + len, size - len, "mem_iterations %lu\n", n);
 	for (what = 0; what < MB_WHATS; what++) {
 		unsigned long iters = what == MB_VMALLOC ? max(n / 10, 1UL) : n;
+
+		if (what == MB_PAGE_BURST)
+			iters = roundup(n, ASI_MEMBENCH_BURST);
 		u64 plain, global, local;
 
 		plain = asi_membench_loop(what, iters, GFP_KERNEL);
