@@ -46,6 +46,10 @@
  * - the vmalloc addresses of areas whose pages are nonsensitive (global
  *   or local, as the pages are): the same pages at a second address.
  *   Nothing else in the vmalloc range but stacks.
+ * - freed order-0 pages of either kind while a per-CPU cache keeps them
+ *   for the next allocation of the same kind (mm/asi/pool.c): they hold
+ *   what was declared nonsensitive for the same spaces, and are unmapped
+ *   and flushed before the page allocator gets them back.
  *
  * Everything else, including the direct map, vmalloc, modules, other
  * per-CPU data, every task_struct and every other stack, is absent.
