@@ -144,6 +144,12 @@ void asi_critical_end(void);
 
 bool asi_is_restricted(void);
 struct asi *asi_current(void);
+void asi_record_exits(struct asi_exit_record *rec);
+unsigned long asi_take_exits(struct asi_exit_record *rec,
+			     struct asi_exit_record *out);
+unsigned long asi_cpu_enters(void);
+void asi_sibling_stun(void);
+void asi_sibling_unstun(void);
 struct asi *asi_target(void);
 
 unsigned long __asi_intr_enter(enum asi_exit_reason reason);
@@ -308,6 +314,20 @@ static inline bool asi_is_restricted(void) { return false; }
 static inline struct asi *asi_current(void) { return NULL; }
 
 static inline struct asi *asi_target(void) { return NULL; }
+
+static inline void asi_record_exits(struct asi_exit_record *rec) { }
+
+static inline unsigned long asi_take_exits(struct asi_exit_record *rec,
+					   struct asi_exit_record *out)
+{
+	return 0;
+}
+
+static inline unsigned long asi_cpu_enters(void) { return 0; }
+
+static inline void asi_sibling_stun(void) { }
+
+static inline void asi_sibling_unstun(void) { }
 
 static __always_inline unsigned long asi_intr_enter(enum asi_exit_reason reason)
 {

@@ -5,6 +5,26 @@
 struct asi;
 
 /**
+ * struct asi_exit_record - what took a task out of its restricted space
+ * @nr: real ASI exits (switches to the full address space) that happened
+ *	while the task ran, in any context: its own, or an interrupt's.
+ * @first: the &enum asi_exit_reason of the first of them.
+ * @fault_ip: where the first ASI fault among them happened, or 0.
+ * @fault_addr: what that fault touched.
+ *
+ * A client that wants to know whether a stretch of its code ran entirely
+ * restricted points the task at a record (asi_record_exits()) that lives
+ * in memory its own instance maps, and takes the result with
+ * asi_take_exits(), which it may do while restricted.
+ */
+struct asi_exit_record {
+	unsigned long nr;
+	unsigned long fault_ip;
+	unsigned long fault_addr;
+	unsigned int first;
+};
+
+/**
  * struct asi_task - the ASI state a task carries across CPUs
  * @target: the instance this task runs in when it is in task context, set
  *	by asi_enter() and cleared by asi_exit() or by an ASI fault. The
@@ -22,12 +42,16 @@ struct asi;
  *	interrupt context level. A scope is seen only from the same task
  *	(not from a child that copied it at fork) and the same context (not
  *	from an interrupt that arrives inside it).
+ * @record: where the task's ASI exits are counted, or NULL; set by
+ *	asi_record_exits() around a client's run loop and never across a
+ *	return to user space, so a child never inherits one at fork.
  */
 struct asi_task {
 	struct asi *target;
 	void *mapped_stack;
 	struct asi *local;
 	unsigned long local_key;
+	struct asi_exit_record *record;
 };
 
 #endif /* _LINUX_ASI_TYPES_H */

@@ -419,6 +419,7 @@ static __always_inline void __asi_switch_to_restricted(struct asi *asi)
 	this_cpu_write(asi_cpu_page.cpu.class_id, asi->class->id);
 	this_cpu_inc(asi_stats[asi->class->id].enters);
 	this_cpu_write(asi_cpu_page.cpu.curr, asi);
+	this_cpu_inc(asi_cpu_page.cpu.enters);
 
 	asi_write_cr3(cr3);
 
@@ -427,12 +428,19 @@ static __always_inline void __asi_switch_to_restricted(struct asi *asi)
 
 static __always_inline void __asi_switch_to_full(enum asi_exit_reason reason)
 {
+	struct asi_exit_record *rec;
+
 	asi_call_hook(this_cpu_read(asi_cpu_page.cpu.pre_asi_exit));
 
 	asi_write_cr3(this_cpu_read(asi_cpu_page.cpu.arch.full_cr3));
 
 	this_cpu_write(asi_cpu_page.cpu.curr, NULL);
 	this_cpu_inc(asi_stats[this_cpu_read(asi_cpu_page.cpu.class_id)].exits[reason]);
+
+	/* In the full address space now: the task may be read. */
+	rec = current->asi.record;
+	if (rec && !rec->nr++)
+		rec->first = reason;
 }
 
 /* Is CR3 the restricted table of @curr, rather than about to be? */
@@ -536,6 +544,67 @@ noinstr void asi_exit(void)
 	instrumentation_end();
 }
 EXPORT_SYMBOL_GPL(asi_exit);
+
+/**
+ * asi_record_exits() - count the current task's ASI exits
+ * @rec: where, or NULL to stop
+ *
+ * From here on every real ASI exit while the current task runs, in its
+ * own context or in an interrupt's, is counted in @rec, with the reason
+ * of the first and the place of the first ASI fault. A client that runs
+ * restricted wants @rec in memory its instance maps, so that it can read
+ * it there (asi_take_exits()). The client must stop before it returns to
+ * user space and before @rec is freed.
+ *
+ * Context: task context.
+ */
+void asi_record_exits(struct asi_exit_record *rec)
+{
+	if (rec)
+		memset(rec, 0, sizeof(*rec));
+	WRITE_ONCE(current->asi.record, rec);
+}
+EXPORT_SYMBOL_GPL(asi_record_exits);
+
+/**
+ * asi_take_exits() - read and reset an exit record
+ * @rec: the record asi_record_exits() was given
+ * @out: its contents
+ *
+ * Touches only @rec, so it may run restricted. An NMI may add an exit at
+ * any point: it is then counted either here or by the next call, never
+ * lost and never counted twice.
+ *
+ * Context: interrupts disabled.
+ * Return: the number of exits since the last call.
+ */
+noinstr unsigned long asi_take_exits(struct asi_exit_record *rec,
+				     struct asi_exit_record *out)
+{
+	out->first = READ_ONCE(rec->first);
+	out->fault_ip = READ_ONCE(rec->fault_ip);
+	out->fault_addr = READ_ONCE(rec->fault_addr);
+	WRITE_ONCE(rec->fault_ip, 0);
+	/* The reason and the place above belong to this count or an older. */
+	out->nr = xchg(&rec->nr, 0);
+	return out->nr;
+}
+EXPORT_SYMBOL_GPL(asi_take_exits);
+
+/**
+ * asi_cpu_enters() - how often this CPU entered a restricted space
+ *
+ * Counts the real switches, each of which ran its class's post_asi_enter
+ * hook: a client that finds the same count as at its last entry, on the
+ * same CPU and still restricted, knows the hook has not run since.
+ *
+ * Return: a per-CPU count that only grows.
+ */
+noinstr unsigned long asi_cpu_enters(void)
+{
+	return this_cpu_read(asi_cpu_page.cpu.enters);
+}
+EXPORT_SYMBOL_GPL(asi_cpu_enters);
 
 /**
  * asi_critical_begin() - start a critical section

@@ -104,6 +104,10 @@ bool asi_handle_page_fault(struct pt_regs *regs, unsigned long error_code,
 	     "asi: class %s touched 0x%lx in a critical section\n",
 	     class->name, address);
 
+	if (current->asi.record && !current->asi.record->fault_ip) {
+		current->asi.record->fault_ip = instruction_pointer(regs);
+		current->asi.record->fault_addr = address;
+	}
 	current->asi.target = NULL;
 	return true;
 }

@@ -65,6 +65,7 @@ extern struct list_head asi_instances;
  * @hook_depth: class hooks running on this CPU; an NMI can nest one in
  *	another, anything deeper is a hook that faulted.
  * @hook_broken: a hook faulted; the next asi_enter() trips the safety valve.
+ * @enters: real switches to a restricted space (each ran post_asi_enter).
  */
 struct asi_cpu {
 	struct asi *curr;
@@ -76,6 +77,7 @@ struct asi_cpu {
 	struct asi *intr_left;
 	unsigned int hook_depth;
 	bool hook_broken;
+	unsigned long enters;
 	struct asi_arch_cpu arch;
 };
 

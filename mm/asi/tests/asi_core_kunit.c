@@ -259,6 +259,53 @@ static void asi_enter_exit_hooks(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&asi_test_counts->pre) - pre, 1);
 }
 
+/*
+ * The exit record a client reads while restricted: an enter and a no-op
+ * re-enter count one CPU enter, the explicit exit is the record's one
+ * exit, taking resets it, and with no record nothing is counted.
+ */
+static void asi_exit_record(struct kunit *test)
+{
+	struct asi_class *class = asi_test_register(test, "record", &asi_test_no_hooks);
+	struct asi *asi = asi_create(class, NULL);
+	unsigned long e0, e1, e2, inside, after, again, flags;
+	struct asi_exit_record rec, out = { };
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, asi));
+	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+
+	asi_record_exits(&rec);
+	local_irq_save(flags);
+	e0 = asi_cpu_enters();
+	asi_enter(asi);
+	e1 = asi_cpu_enters();
+	asi_enter(asi);
+	e2 = asi_cpu_enters();
+	/* On this task's stack, which every restricted space maps. */
+	inside = asi_take_exits(&rec, &out);
+	asi_exit();
+	after = asi_take_exits(&rec, &out);
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, e1 - e0, 1);
+	KUNIT_EXPECT_EQ(test, e2, e1);
+	KUNIT_EXPECT_EQ(test, inside, 0);
+	KUNIT_EXPECT_EQ(test, after, 1);
+	KUNIT_EXPECT_EQ(test, out.nr, 1);
+	KUNIT_EXPECT_EQ(test, out.first, ASI_EXIT_EXPLICIT);
+	KUNIT_EXPECT_EQ(test, out.fault_ip, 0);
+	again = asi_take_exits(&rec, &out);
+	KUNIT_EXPECT_EQ(test, again, 0);
+
+	asi_record_exits(NULL);
+	KUNIT_EXPECT_NULL(test, current->asi.record);
+	local_irq_save(flags);
+	asi_enter(asi);
+	asi_exit();
+	local_irq_restore(flags);
+	KUNIT_EXPECT_EQ(test, rec.nr, 0);
+}
+
 static void asi_enter_other_instance(struct kunit *test)
 {
 	struct asi_class *class = asi_test_register(test, "switch", &asi_test_ops);
@@ -401,6 +448,7 @@ static struct kunit_case asi_core_cases[] = {
 	KUNIT_CASE(asi_instance_lifecycle),
 	KUNIT_CASE(asi_instance_alloc_failure),
 	KUNIT_CASE(asi_enter_exit_hooks),
+	KUNIT_CASE(asi_exit_record),
 	KUNIT_CASE(asi_enter_other_instance),
 	KUNIT_CASE(asi_safety_valve),
 	KUNIT_CASE(asi_tracepoints),
