@@ -14,14 +14,54 @@
  * from the start: kvm_arch_alloc_vm() asks for it here. With optin, a VM
  * whose instance could not be made runs without ASI and the capability
  * says so (-ENXIO); with force, the VM cannot be created.
+ *
+ * Where KVM switches
+ * ------------------
+ * - asi_task_init() and the exit record, once per KVM_RUN, before
+ *   vcpu_load(): it may sleep, and the vCPU thread's stack must be mapped
+ *   before the first asi_enter() (the core's safety valve).
+ * - asi_enter(), at the top of the fastpath loop of vcpu_enter_guest(),
+ *   right before the vendor's vcpu_run: interrupts are off from there to
+ *   VM entry, so nothing can leave again unnoticed except a fault or an
+ *   NMI, and RCU still watches, which the enter's tracepoint needs. Later,
+ *   inside svm/vmx_vcpu_enter_exit(), RCU may not watch, and
+ *   guest_state_enter_irqoff() itself touches lockdep and context
+ *   tracking data that no restricted space maps. Re-entering the instance
+ *   the CPU is still in costs one per-CPU load, so a fastpath re-entry
+ *   also re-enters after an ASI fault.
+ * - kvm_asi_vm_entry(), in svm/vmx_vcpu_enter_exit() after
+ *   guest_state_enter_irqoff(): the last point before VMRUN/VMLAUNCH where
+ *   C runs. If the CPU is still in the VM's instance, the class's
+ *   post_asi_enter hook did the flushes when it entered and nothing
+ *   sensitive has been mapped since, so VMX skips its own L1D flush. If
+ *   a fault in the vendor's pre-entry code left the instance, the entry
+ *   is unprotected and VMX flushes as it always did.
+ * - No asi_exit() after VM exit: the exit handlers run restricted, and the
+ *   first touch of memory the instance does not map leaves it (an ASI
+ *   fault). That is the point: most exits never leave.
+ * - asi_exit() where the thread may sleep or schedule: vcpu_block()
+ *   before it halts, vcpu_run() before xfer_to_guest_mode_handle_work()
+ *   (signals, need_resched), and at the end of KVM_RUN, which returns to
+ *   user space. A voluntary schedule elsewhere faults on the scheduler's
+ *   data first; the core's context-switch exit is the safety net.
+ *
+ * What each exit cost is counted per vCPU in KVM's binary stats and per
+ * exit reason in debugfs (kvm_asi_account()).
  */
 
 #define pr_fmt(fmt) "kvm-asi: " fmt
 
 #include <linux/asi.h>
+#include <linux/cpufeature.h>
+#include <linux/debugfs.h>
 #include <linux/kvm_host.h>
 #include <linux/moduleparam.h>
+#include <linux/seq_file.h>
 #include <linux/vmalloc.h>
+#include <asm/msr.h>
+#include <asm/nospec-branch.h>
+#include <asm/svm.h>
+#include <asm/vmx.h>
 
 #include "asi.h"
 
@@ -60,8 +100,41 @@ static const struct kernel_param_ops kvm_asi_param_ops = {
 module_param_cb(asi, &kvm_asi_param_ops, NULL, 0444);
 MODULE_PARM_DESC(asi, "Address Space Isolation for VMs: off, optin (per VM, KVM_CAP_X86_ASI) or force");
 
-/* No hooks yet: the flushes and the sibling stun come with VM entry. */
-static const struct asi_class_ops kvm_asi_ops;
+/*
+ * What the post_asi_enter hook flushes, chosen at init from the CPU's
+ * bugs. Read-only after init, so mapped in every restricted space.
+ */
+static bool kvm_asi_flush_l1d __ro_after_init;
+static bool kvm_asi_clear_buffers __ro_after_init;
+/* The hook does all VMX would flush at entry (kvm_asi_vm_entry()). */
+static bool kvm_asi_covers_entry __ro_after_init;
+
+/*
+ * The CPU is back in a VM's restricted space after an ASI exit, during
+ * which it may have loaded host secrets into its L1D and buffers: flush
+ * them before the guest can run, then let the sibling run its guest.
+ * Runs only after a real exit, which is what makes the common VM entry
+ * cheaper than KVM's flush on every entry.
+ */
+static noinstr void kvm_asi_post_enter(void)
+{
+	if (kvm_asi_flush_l1d)
+		native_wrmsrl(MSR_IA32_FLUSH_CMD, L1D_FLUSH);
+	if (kvm_asi_clear_buffers)
+		x86_clear_cpu_buffers();
+	asi_sibling_unstun();
+}
+
+/* About to touch secrets: the sibling must not run a guest meanwhile. */
+static noinstr void kvm_asi_pre_exit(void)
+{
+	asi_sibling_stun();
+}
+
+static const struct asi_class_ops kvm_asi_ops = {
+	.post_asi_enter = kvm_asi_post_enter,
+	.pre_asi_exit = kvm_asi_pre_exit,
+};
 
 /* From kvm_x86_vendor_init(), past its last error path. */
 void kvm_asi_init(void)
@@ -70,6 +143,17 @@ void kvm_asi_init(void)
 
 	if (kvm_asi_mode == KVM_ASI_OFF)
 		return;
+	/*
+	 * L1TF: the MSR flush. Without it (old microcode) VMX keeps its own
+	 * software flush on every entry, as kvm_asi_vm_entry() says.
+	 * MDS-class bugs: VERW, also for MMIO stale data, as VMX does.
+	 */
+	kvm_asi_flush_l1d = boot_cpu_has_bug(X86_BUG_L1TF) &&
+			    boot_cpu_has(X86_FEATURE_FLUSH_L1D);
+	kvm_asi_clear_buffers = boot_cpu_has(X86_FEATURE_CLEAR_CPU_BUF) ||
+				boot_cpu_has_bug(X86_BUG_MMIO_STALE_DATA);
+	kvm_asi_covers_entry = kvm_asi_flush_l1d ||
+			       !boot_cpu_has_bug(X86_BUG_L1TF);
 	class = asi_register_class("kvm", &kvm_asi_ops, ASI_CLASS_LOCAL_KMALLOC);
 	if (IS_ERR(class)) {
 		pr_info("kvm.asi=%s but no class (%pe): VMs run without ASI\n",
@@ -92,6 +176,7 @@ void kvm_asi_exit(void)
  */
 struct kvm *kvm_arch_alloc_vm(void)
 {
+	struct kmem_cache *vcpus = NULL;
 	struct asi_local_scope scope;
 	struct asi *asi = NULL;
 	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
@@ -105,23 +190,39 @@ struct kvm *kvm_arch_alloc_vm(void)
 			asi = NULL;	/* optin: this VM runs without */
 		}
 	}
-	if (asi)
+	if (asi) {
 		gfp |= __GFP_LOCAL_NONSENSITIVE;
+		vcpus = asi_kmem_cache_create(asi, "kvm_vcpu", kvm_vcpu_size,
+					      kvm_vcpu_align, SLAB_ACCOUNT, NULL);
+		if (!vcpus) {
+			asi_put(asi);
+			if (kvm_asi_mode == KVM_ASI_FORCE)
+				return NULL;
+			asi = NULL;
+			gfp &= ~__GFP_LOCAL_NONSENSITIVE;
+		}
+	}
 	scope = asi_local_begin(asi);
 	kvm = __vmalloc(kvm_x86_ops.vm_size, gfp);
 	asi_local_end(scope);
 	if (!kvm) {
-		asi_put(asi);
+		kvm_asi_free_vm(asi, vcpus);
 		return NULL;
 	}
 	kvm->arch.asi = asi;
+	kvm->arch.asi_vcpu_cache = vcpus;
 	kvm->arch.asi_enabled = asi && kvm_asi_mode == KVM_ASI_FORCE;
 	return kvm;
 }
 
-/* After __kvm_arch_free_vm(): the instance outlives what it maps. */
-void kvm_asi_free_vm(struct asi *asi)
+/*
+ * After __kvm_arch_free_vm(), when every vCPU is gone: the instance
+ * outlives what it maps.
+ */
+void kvm_asi_free_vm(struct asi *asi, struct kmem_cache *vcpus)
 {
+	if (vcpus)
+		asi_kmem_cache_destroy(vcpus);
 	asi_put(asi);
 }
 
@@ -152,4 +253,262 @@ int kvm_asi_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 		kvm->arch.asi_enabled = true;
 	mutex_unlock(&kvm->lock);
 	return r;
+}
+
+/*
+ * Per exit reason, what it cost: for each vCPU, in debugfs. A slot per
+ * VMX basic exit reason and per SVM exit code below 0xa0, then the SVM
+ * codes from 0x400 (nested page fault, AVIC), then one for the rest.
+ */
+#define KVM_ASI_SLOT_SVM_HIGH	0xa0
+#define KVM_ASI_SLOTS		(KVM_ASI_SLOT_SVM_HIGH + 0x20)
+#define KVM_ASI_SLOT_OTHER	(KVM_ASI_SLOTS - 1)
+
+struct kvm_asi_exit_stat {
+	u64 exits;		/* VM exits with this reason */
+	u64 restricted;		/* ... handled without leaving the instance */
+	u64 unprotected;	/* ... after an entry outside the instance */
+	u64 left[ASI_EXIT_NR];	/* ... that left, by the first exit's reason */
+	u64 asi_exits;		/* real ASI exits while handling them */
+	unsigned long fault_ip;	/* the latest first ASI fault: where */
+	unsigned long fault_addr;	/* and what it touched */
+	u32 code;		/* the vendor's exit reason */
+};
+
+enum { KVM_ASI_NONE, KVM_ASI_RESTRICTED, KVM_ASI_UNPROTECTED };
+
+static unsigned int kvm_asi_slot(u32 code)
+{
+	if (code < KVM_ASI_SLOT_SVM_HIGH)
+		return code;
+	if (code >= 0x400 && code < 0x400 + KVM_ASI_SLOT_OTHER - KVM_ASI_SLOT_SVM_HIGH)
+		return KVM_ASI_SLOT_SVM_HIGH + code - 0x400;
+	return KVM_ASI_SLOT_OTHER;
+}
+
+/* From KVM_RUN before vcpu_load(). */
+void kvm_asi_run_begin(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_asi *a = &vcpu->arch.asi;
+	struct kvm *kvm = vcpu->kvm;
+
+	if (!kvm->arch.asi_enabled)
+		return;
+	if (!a->reasons) {
+		struct asi_local_scope scope = asi_local_begin(kvm->arch.asi);
+
+		/* Written while restricted, so local; without, no figures. */
+		a->reasons = kvcalloc(KVM_ASI_SLOTS, sizeof(*a->reasons),
+				      GFP_KERNEL_ACCOUNT | __GFP_LOCAL_NONSENSITIVE);
+		asi_local_end(scope);
+	}
+	/* Without its stack mapped the thread must not enter: run without. */
+	if (asi_task_init())
+		return;
+	a->pending = KVM_ASI_NONE;
+	a->cpu = -1;
+	asi_record_exits(&a->record);
+	a->ready = true;
+}
+
+/*
+ * Before each VM entry: account the VM exit before it, then enter the
+ * VM's instance. Interrupts off; usually still restricted, so this must
+ * touch only what the instance maps: the vCPU and its figures.
+ */
+static void kvm_asi_account(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_asi *a = &vcpu->arch.asi;
+	struct kvm_asi_exit_stat *st = NULL;
+	struct asi_exit_record r;
+	u8 pending = a->pending;
+
+	a->pending = KVM_ASI_NONE;
+	asi_take_exits(&a->record, &r);
+	if (pending == KVM_ASI_NONE)
+		return;
+	if (a->reasons) {
+		st = &a->reasons[kvm_asi_slot(a->exit_code)];
+		st->code = a->exit_code;
+		st->exits++;
+	}
+	if (pending == KVM_ASI_UNPROTECTED) {
+		if (st)
+			st->unprotected++;
+		return;
+	}
+	if (!r.nr) {
+		vcpu->stat.asi_exits_restricted++;
+		if (st)
+			st->restricted++;
+		return;
+	}
+	vcpu->stat.asi_exits_left++;
+	vcpu->stat.asi_exits += r.nr;
+	switch (r.first) {
+	case ASI_EXIT_FAULT:
+		vcpu->stat.asi_left_fault++;
+		break;
+	case ASI_EXIT_INTERRUPT:
+		vcpu->stat.asi_left_interrupt++;
+		break;
+	case ASI_EXIT_EXPLICIT:
+		vcpu->stat.asi_left_explicit++;
+		break;
+	default:
+		vcpu->stat.asi_left_other++;
+		break;
+	}
+	if (!st)
+		return;
+	st->asi_exits += r.nr;
+	if (r.first < ASI_EXIT_NR)
+		st->left[r.first]++;
+	if (r.fault_ip) {
+		st->fault_ip = r.fault_ip;
+		st->fault_addr = r.fault_addr;
+	}
+}
+
+void __kvm_asi_enter(struct kvm_vcpu *vcpu)
+{
+	kvm_asi_account(vcpu);
+	asi_enter(vcpu->kvm->arch.asi);
+}
+
+/* Where the thread may sleep or schedule: see "Where KVM switches". */
+void kvm_asi_leave(struct kvm_vcpu *vcpu)
+{
+	unsigned long flags;
+
+	if (!vcpu->arch.asi.ready)
+		return;
+	local_irq_save(flags);
+	asi_exit();
+	local_irq_restore(flags);
+}
+
+/* At the end of KVM_RUN, on the way back to user space. */
+void kvm_asi_run_end(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_asi *a = &vcpu->arch.asi;
+
+	if (!a->ready)
+		return;
+	local_irq_disable();
+	asi_exit();
+	/* The exit that returns to user space: this explicit exit is its. */
+	kvm_asi_account(vcpu);
+	local_irq_enable();
+	asi_record_exits(NULL);
+	a->ready = false;
+}
+
+/**
+ * kvm_asi_vm_entry() - the last check before VM entry
+ * @vcpu: the vCPU about to enter
+ *
+ * Called by svm/vmx_vcpu_enter_exit() with interrupts off, possibly with
+ * RCU not watching. Counts whether this entry follows a flush by the
+ * class's post_asi_enter hook or needs none because the CPU has stayed
+ * in the VM's instance since the last entry on this CPU.
+ *
+ * Return: true when the CPU is in the VM's instance and the hook covers
+ * the flushes VMX would do here; false when the caller must flush.
+ */
+noinstr bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_asi *a = &vcpu->arch.asi;
+	unsigned long enters;
+
+	if (!a->ready)
+		return false;
+	if (asi_current() != vcpu->kvm->arch.asi) {
+		a->pending = KVM_ASI_UNPROTECTED;
+		vcpu->stat.asi_unprotected_entries++;
+		return false;
+	}
+	a->pending = KVM_ASI_RESTRICTED;
+	enters = asi_cpu_enters();
+	if (a->cpu == vcpu->cpu && a->cpu_enters == enters)
+		vcpu->stat.asi_flushes_skipped++;
+	else
+		vcpu->stat.asi_flushes++;
+	a->cpu = vcpu->cpu;
+	a->cpu_enters = enters;
+	/* An L1TF CPU without the flush MSR keeps VMX's software flush. */
+	return kvm_asi_covers_entry;
+}
+
+void kvm_asi_vcpu_destroy(struct kvm_vcpu *vcpu)
+{
+	kvfree(vcpu->arch.asi.reasons);
+	vcpu->arch.asi.reasons = NULL;
+}
+
+struct kvm_asi_reason_name {
+	u32 code;
+	const char *name;
+};
+
+static const struct kvm_asi_reason_name kvm_asi_svm_names[] = { SVM_EXIT_REASONS };
+static const struct kvm_asi_reason_name kvm_asi_vmx_names[] = { VMX_EXIT_REASONS };
+
+static const char *kvm_asi_reason_name(u32 code)
+{
+	const struct kvm_asi_reason_name *n = kvm_asi_vmx_names;
+	size_t i, nr = ARRAY_SIZE(kvm_asi_vmx_names);
+
+	if (boot_cpu_has(X86_FEATURE_SVM)) {
+		n = kvm_asi_svm_names;
+		nr = ARRAY_SIZE(kvm_asi_svm_names);
+	}
+	for (i = 0; i < nr; i++)
+		if (n[i].code == code)
+			return n[i].name;
+	return "?";
+}
+
+/*
+ * debugfs kvm/<pid>-<fd>/vcpu<N>/asi_exits: one line per exit reason
+ * seen. The counts are read racily, as KVM's other statistics are.
+ */
+static int kvm_asi_exits_show(struct seq_file *m, void *v)
+{
+	struct kvm_vcpu *vcpu = m->private;
+	struct kvm_asi_exit_stat *st = vcpu->arch.asi.reasons;
+	unsigned int i;
+
+	seq_printf(m, "%-22s %6s %10s %10s %10s %10s %8s %8s %8s %8s  %s\n",
+		   "reason", "code", "exits", "restricted", "unprotectd",
+		   "asi_exits", "fault", "intr", "explicit", "other",
+		   "last fault ip (address)");
+	if (!st)
+		return 0;
+	for (i = 0; i < KVM_ASI_SLOTS; i++, st++) {
+		u64 other;
+
+		if (!READ_ONCE(st->exits))
+			continue;
+		other = st->left[ASI_EXIT_EXCEPTION] + st->left[ASI_EXIT_NMI] +
+			st->left[ASI_EXIT_CONTEXT_SWITCH];
+		seq_printf(m, "%-22s %#6x %10llu %10llu %10llu %10llu %8llu %8llu %8llu %8llu",
+			   kvm_asi_reason_name(st->code), st->code, st->exits,
+			   st->restricted, st->unprotected, st->asi_exits,
+			   st->left[ASI_EXIT_FAULT], st->left[ASI_EXIT_INTERRUPT],
+			   st->left[ASI_EXIT_EXPLICIT], other);
+		if (st->fault_ip)
+			seq_printf(m, "  %pS (%#lx)", (void *)st->fault_ip,
+				   st->fault_addr);
+		seq_putc(m, '\n');
+	}
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kvm_asi_exits);
+
+void kvm_asi_vcpu_debugfs(struct kvm_vcpu *vcpu, struct dentry *dir)
+{
+	if (vcpu->kvm->arch.asi)
+		debugfs_create_file("asi_exits", 0444, dir, vcpu,
+				    &kvm_asi_exits_fops);
 }

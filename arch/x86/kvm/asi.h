@@ -3,6 +3,7 @@
 #ifndef ARCH_X86_KVM_ASI_H
 #define ARCH_X86_KVM_ASI_H
 
+#include <linux/asi.h>
 #include <linux/kvm_host.h>
 
 #ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
@@ -10,11 +11,40 @@ void kvm_asi_init(void);
 void kvm_asi_exit(void);
 int kvm_asi_check_extension(void);
 int kvm_asi_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap);
-void kvm_asi_free_vm(struct asi *asi);
+void kvm_asi_free_vm(struct asi *asi, struct kmem_cache *vcpus);
+void kvm_asi_run_begin(struct kvm_vcpu *vcpu);
+void kvm_asi_run_end(struct kvm_vcpu *vcpu);
+void __kvm_asi_enter(struct kvm_vcpu *vcpu);
+void kvm_asi_leave(struct kvm_vcpu *vcpu);
+bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu);
+void kvm_asi_vcpu_destroy(struct kvm_vcpu *vcpu);
+void kvm_asi_vcpu_debugfs(struct kvm_vcpu *vcpu, struct dentry *dir);
 
 static inline struct asi *kvm_asi_of(struct kvm *kvm)
 {
 	return kvm->arch.asi;
+}
+
+/*
+ * For what the exit handlers touch: local to the VM's instance when it
+ * has one. Only within asi_local_begin(kvm_asi_of(kvm)).
+ */
+static inline gfp_t kvm_asi_gfp(struct kvm *kvm)
+{
+	return kvm->arch.asi ? __GFP_LOCAL_NONSENSITIVE : 0;
+}
+
+/* Right before VM entry, interrupts off: see "Where KVM switches". */
+static __always_inline void kvm_asi_enter(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->arch.asi.ready)
+		__kvm_asi_enter(vcpu);
+}
+
+/* The vendor's exit reason, for the per-reason figures. */
+static __always_inline void kvm_asi_vm_exit(struct kvm_vcpu *vcpu, u32 code)
+{
+	vcpu->arch.asi.exit_code = code;
 }
 #else
 static inline void kvm_asi_init(void) { }
@@ -25,11 +55,29 @@ static inline int kvm_asi_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap
 	return -ENXIO;
 }
 
-static inline void kvm_asi_free_vm(struct asi *asi) { }
+static inline void kvm_asi_free_vm(struct asi *asi, struct kmem_cache *vcpus) { }
+static inline void kvm_asi_run_begin(struct kvm_vcpu *vcpu) { }
+static inline void kvm_asi_run_end(struct kvm_vcpu *vcpu) { }
+static inline void kvm_asi_enter(struct kvm_vcpu *vcpu) { }
+static inline void kvm_asi_leave(struct kvm_vcpu *vcpu) { }
+static __always_inline bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu)
+{
+	return false;
+}
+
+static __always_inline void kvm_asi_vm_exit(struct kvm_vcpu *vcpu, u32 code) { }
+static inline void kvm_asi_vcpu_destroy(struct kvm_vcpu *vcpu) { }
+static inline void kvm_asi_vcpu_debugfs(struct kvm_vcpu *vcpu,
+					struct dentry *dir) { }
 
 static inline struct asi *kvm_asi_of(struct kvm *kvm)
 {
 	return NULL;
+}
+
+static inline gfp_t kvm_asi_gfp(struct kvm *kvm)
+{
+	return 0;
 }
 #endif
 

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM-ASI: guests that loop on one kind of VM exit each, with the guest-
+ * visible results checked and KVM's per-vCPU ASI statistics read around
+ * every loop. Runs under whatever kvm.asi mode the boot chose: with
+ * optin it enables KVM_CAP_X86_ASI, with off it checks that the ASI
+ * statistics stay zero.
+ *
+ * Exits KVM completes in the kernel (CPUID, in-kernel MSRs, hypercalls,
+ * x2APIC registers) may be handled without leaving the VM's address
+ * space; the figures are printed, not asserted, while that work goes
+ * on. Exits to user space (port I/O) must leave: each must be counted
+ * as one VM exit that left, and no exit may be counted twice.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <string.h>
+
+#include "apic.h"
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+
+#define LOOPS		2000
+#define IO_LOOPS	200
+#define HC_UNKNOWN	0x7fffffffUL
+
+enum { PH_CPUID = 1, PH_RDMSR, PH_HCALL, PH_X2APIC, PH_IO, PH_DONE };
+
+static const char *const phase_names[] = {
+	[PH_CPUID] = "cpuid", [PH_RDMSR] = "rdmsr apicbase",
+	[PH_HCALL] = "hypercall", [PH_X2APIC] = "x2apic tpr",
+	[PH_IO] = "pio to user",
+};
+
+static void guest_code(void)
+{
+	uint32_t a, b, c, d, b0, i;
+	uint64_t base, v;
+
+	/* Every round must see what the first saw. */
+	cpuid(0, &a, &b0, &c, &d);
+	for (i = 0; i < LOOPS; i++) {
+		cpuid(0, &a, &b, &c, &d);
+		GUEST_ASSERT_EQ(b, b0);
+	}
+	GUEST_SYNC2(PH_CPUID, b0);
+
+	base = rdmsr(MSR_IA32_APICBASE);
+	for (i = 0; i < LOOPS; i++)
+		GUEST_ASSERT_EQ(rdmsr(MSR_IA32_APICBASE), base);
+	GUEST_SYNC2(PH_RDMSR, base);
+
+	for (i = 0; i < LOOPS; i++)
+		GUEST_ASSERT_EQ(kvm_hypercall(HC_UNKNOWN, 0, 0, 0, 0),
+				(uint64_t)-KVM_ENOSYS);
+	GUEST_SYNC2(PH_HCALL, 0);
+
+	x2apic_enable();
+	for (i = 0; i < LOOPS; i++) {
+		x2apic_write_reg(APIC_TASKPRI, i & 0xf0);
+		v = x2apic_read_reg(APIC_TASKPRI);
+		GUEST_ASSERT_EQ(v, i & 0xf0);
+	}
+	GUEST_SYNC2(PH_X2APIC, 0);
+
+	for (i = 0; i < IO_LOOPS; i++)
+		GUEST_SYNC2(PH_IO, i);
+	GUEST_SYNC2(PH_DONE, 0);
+}
+
+static const char *const stat_names[] = {
+	"exits", "asi_exits_restricted", "asi_exits_left", "asi_exits",
+	"asi_left_fault", "asi_left_interrupt", "asi_left_explicit",
+	"asi_left_other", "asi_flushes", "asi_flushes_skipped",
+	"asi_unprotected_entries",
+};
+
+#define NR_STATS ARRAY_SIZE(stat_names)
+
+/* Indices into stat_names[]. */
+enum {
+	S_EXITS, S_RESTRICTED, S_LEFT, S_ASI_EXITS, S_FAULT, S_INTR,
+	S_EXPLICIT, S_OTHER, S_FLUSHES, S_SKIPPED, S_UNPROT,
+};
+
+struct vcpu_stats {
+	int fd;
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *desc;
+	int index[NR_STATS];
+};
+
+static void stats_open(struct vcpu_stats *s, struct kvm_vcpu *vcpu)
+{
+	unsigned int i, j;
+
+	s->fd = vcpu_get_stats_fd(vcpu);
+	read_stats_header(s->fd, &s->header);
+	s->desc = read_stats_descriptors(s->fd, &s->header);
+	for (j = 0; j < NR_STATS; j++) {
+		s->index[j] = -1;
+		for (i = 0; i < s->header.num_desc; i++)
+			if (!strcmp(get_stats_descriptor(s->desc, i, &s->header)->name,
+				    stat_names[j]))
+				s->index[j] = i;
+		TEST_ASSERT(s->index[j] >= 0, "no vCPU statistic %s", stat_names[j]);
+	}
+}
+
+static void stats_read(struct vcpu_stats *s, uint64_t *out)
+{
+	unsigned int j;
+
+	for (j = 0; j < NR_STATS; j++)
+		read_stat_data(s->fd, &s->header,
+			       get_stats_descriptor(s->desc, s->index[j], &s->header),
+			       &out[j], 1);
+}
+
+/* The per-exit-reason table KVM keeps in debugfs, if mounted. */
+static void print_reasons(struct kvm_vm *vm)
+{
+	char path[96], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/vcpu0/asi_exits",
+		 getpid(), vm->fd);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	pr_info("%s:\n", path);
+	while (fgets(line, sizeof(line), f))
+		pr_info("  %s", line);
+	fclose(f);
+}
+
+int main(void)
+{
+	uint64_t before[NR_STATS], after[NR_STATS], d[NR_STATS];
+	int mode = kvm_check_cap(KVM_CAP_X86_ASI);
+	uint32_t a, b0, c, dx;
+	struct vcpu_stats stats;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	bool asi;
+	int phase, io_seen = 0;
+	unsigned int j;
+
+	TEST_REQUIRE(kvm_has_cap(KVM_CAP_X86_ASI));
+	vm = vm_create(1);
+	if (mode == 1)
+		vm_enable_cap(vm, KVM_CAP_X86_ASI, 1);
+	asi = mode != 0;
+	vcpu = vm_vcpu_add(vm, 0, guest_code);
+	stats_open(&stats, vcpu);
+	cpuid(0, &a, &b0, &c, &dx);
+
+	ksft_print_header();
+	ksft_set_plan(1);
+	pr_info("kvm.asi mode %d; per loop: %d rounds (%d for port I/O)\n",
+		mode, LOOPS, IO_LOOPS);
+	pr_info("%-15s %7s %10s %6s %9s %6s %6s %6s %6s %7s %7s %6s %8s\n",
+		"loop", "exits", "restricted", "left", "asi_exits", "fault",
+		"intr", "expl", "other", "flushes", "skipped", "unprot",
+		"restr%");
+
+	stats_read(&stats, before);
+	for (;;) {
+		vcpu_run(vcpu);
+		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+		switch (get_ucall(vcpu, &uc)) {
+		case UCALL_ABORT:
+			REPORT_GUEST_ASSERT(uc);
+		case UCALL_SYNC:
+			break;
+		default:
+			TEST_FAIL("unexpected ucall %lu", uc.cmd);
+		}
+		phase = uc.args[0];
+		if (phase == PH_IO && ++io_seen < IO_LOOPS)
+			continue;
+		if (phase == PH_DONE)
+			break;
+
+		stats_read(&stats, after);
+		for (j = 0; j < NR_STATS; j++)
+			d[j] = after[j] - before[j];
+		memcpy(before, after, sizeof(before));
+		pr_info("%-15s %7lu %10lu %6lu %9lu %6lu %6lu %6lu %6lu %7lu %7lu %6lu %7.2f%%\n",
+			phase_names[phase], d[S_EXITS], d[S_RESTRICTED], d[S_LEFT],
+			d[S_ASI_EXITS], d[S_FAULT], d[S_INTR], d[S_EXPLICIT],
+			d[S_OTHER], d[S_FLUSHES], d[S_SKIPPED], d[S_UNPROT],
+			d[S_EXITS] ? 100.0 * d[S_RESTRICTED] / d[S_EXITS] : 0.0);
+
+		/* What the guest saw is the same whatever the mode. */
+		if (phase == PH_CPUID)
+			TEST_ASSERT_EQ(uc.args[1], b0);
+		if (phase == PH_RDMSR)
+			TEST_ASSERT(uc.args[1] & MSR_IA32_APICBASE_ENABLE,
+				    "APIC base %#lx", uc.args[1]);
+
+		if (!asi) {
+			for (j = S_RESTRICTED; j < NR_STATS; j++)
+				TEST_ASSERT(!d[j], "ASI off, but %s moved by %lu",
+					    stat_names[j], d[j]);
+			continue;
+		}
+		/* Every exit after a protected entry is counted once. */
+		TEST_ASSERT(d[S_RESTRICTED] + d[S_LEFT] + d[S_UNPROT] <= d[S_EXITS] + 1,
+			    "%s: %lu restricted + %lu left + %lu unprotected > %lu exits",
+			    phase_names[phase], d[S_RESTRICTED], d[S_LEFT],
+			    d[S_UNPROT], d[S_EXITS]);
+		TEST_ASSERT(d[S_LEFT] <= d[S_ASI_EXITS], "fewer ASI exits than exits that left");
+		TEST_ASSERT_EQ(d[S_FAULT] + d[S_INTR] + d[S_EXPLICIT] + d[S_OTHER], d[S_LEFT]);
+		/* Each exit to user space must leave. */
+		if (phase == PH_IO)
+			TEST_ASSERT(d[S_LEFT] + d[S_UNPROT] >= IO_LOOPS,
+				    "%lu of %d exits to user space left",
+				    d[S_LEFT] + d[S_UNPROT], IO_LOOPS);
+	}
+
+	print_reasons(vm);
+	close(stats.fd);
+	free(stats.desc);
+	kvm_vm_free(vm);
+	ksft_test_result_pass("guest results and ASI statistics, mode %d\n", mode);
+	ksft_finished();
+}
