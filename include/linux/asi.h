@@ -209,8 +209,18 @@ void asi_release_task_stack(struct task_struct *tsk);
  * code only: in a module the data stays sensitive.
  */
 #define __asi_global_nonsensitive	__section(".data..asi_global_nonsensitive")
+#ifdef MODULE
+/* A module's per-CPU data must stay in its one per-CPU section. */
+#define DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name)		\
+	DEFINE_PER_CPU(type, name)
+#define DECLARE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name)		\
+	DECLARE_PER_CPU(type, name)
+#else
 #define DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name)		\
 	DEFINE_PER_CPU_SECTION(type, name, "..asi_global_nonsensitive")
+#define DECLARE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name)		\
+	DECLARE_PER_CPU_SECTION(type, name, "..asi_global_nonsensitive")
+#endif
 
 struct alloc_context;
 int asi_alloc_pages(struct page *page, unsigned int order, gfp_t gfp);
@@ -271,6 +281,7 @@ static __always_inline bool asi_free_pages(struct page *page, unsigned int order
 
 #define __asi_global_nonsensitive
 #define DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name) DEFINE_PER_CPU(type, name)
+#define DECLARE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name) DECLARE_PER_CPU(type, name)
 
 struct asi_class;
 struct asi;

@@ -438,7 +438,7 @@ static __always_inline void __asi_switch_to_full(enum asi_exit_reason reason)
 	this_cpu_inc(asi_stats[this_cpu_read(asi_cpu_page.cpu.class_id)].exits[reason]);
 
 	/* In the full address space now: the task may be read. */
-	rec = current->asi.record;
+	rec = asi_arch_current()->asi.record;
 	if (rec && !rec->nr++)
 		rec->first = reason;
 }
@@ -540,7 +540,7 @@ noinstr void asi_exit(void)
 	this_cpu_write(asi_cpu_page.cpu.curr, NULL);
 
 	instrumentation_begin();
-	current->asi.target = NULL;
+	asi_arch_current()->asi.target = NULL;
 	instrumentation_end();
 }
 EXPORT_SYMBOL_GPL(asi_exit);
@@ -753,7 +753,7 @@ noinstr void asi_idle_exit(void)
 	if (asi_cpu_restricted())
 		__asi_switch_to_full(ASI_EXIT_EXPLICIT);
 	this_cpu_write(asi_cpu_page.cpu.curr, NULL);
-	current->asi.target = NULL;
+	asi_arch_current()->asi.target = NULL;
 }
 
 static int __init asi_init(void)

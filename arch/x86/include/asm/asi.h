@@ -8,6 +8,7 @@
 
 #include <linux/cpufeature.h>
 #include <linux/types.h>
+#include <asm/current.h>
 #include <asm/processor-flags.h>
 #include <asm/pgtable_types.h>
 
@@ -110,6 +111,16 @@ static __always_inline unsigned long asi_read_cr3(void)
 static __always_inline void asi_write_cr3(unsigned long val)
 {
 	asm volatile("mov %0, %%cr3" : : "r" (val) : "memory");
+}
+
+/*
+ * The current task, read in program order: get_current() is a const
+ * per-CPU read that the compiler may move above asi_write_cr3(), to where
+ * the CPU is still restricted and the read faults.
+ */
+static __always_inline struct task_struct *asi_arch_current(void)
+{
+	return this_cpu_read(pcpu_hot.current_task);
 }
 
 void asi_invalidate_asid(u16 asid);
