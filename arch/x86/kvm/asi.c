@@ -270,8 +270,9 @@ struct kvm_asi_exit_stat {
 	u64 unprotected;	/* ... after an entry outside the instance */
 	u64 left[ASI_EXIT_NR];	/* ... that left, by the first exit's reason */
 	u64 asi_exits;		/* real ASI exits while handling them */
-	unsigned long fault_ip;	/* the latest first ASI fault: where */
-	unsigned long fault_addr;	/* and what it touched */
+	/* The latest first ASI fault: in the entry before one, or handling it. */
+	unsigned long fault_ip;
+	unsigned long fault_addr;
 	u32 code;		/* the vendor's exit reason */
 };
 
@@ -332,6 +333,10 @@ static void kvm_asi_account(struct kvm_vcpu *vcpu)
 		st->code = a->exit_code;
 		st->exits++;
 	}
+	if (st && r.fault_ip) {
+		st->fault_ip = r.fault_ip;
+		st->fault_addr = r.fault_addr;
+	}
 	if (pending == KVM_ASI_UNPROTECTED) {
 		if (st)
 			st->unprotected++;
@@ -364,10 +369,6 @@ static void kvm_asi_account(struct kvm_vcpu *vcpu)
 	st->asi_exits += r.nr;
 	if (r.first < ASI_EXIT_NR)
 		st->left[r.first]++;
-	if (r.fault_ip) {
-		st->fault_ip = r.fault_ip;
-		st->fault_addr = r.fault_addr;
-	}
 }
 
 void __kvm_asi_enter(struct kvm_vcpu *vcpu)
