@@ -11,6 +11,7 @@ extern spinlock_t asi_pgtable_lock;
 
 int asi_arch_build_global_pgd(void);
 pgd_t *asi_global_template(void);
+pte_t *asi_template_lookup(unsigned long addr);
 unsigned int asi_top_level(void);
 unsigned long *asi_table_of(unsigned long entry);
 bool asi_arch_is_local_marker(struct asi *asi, unsigned long t);

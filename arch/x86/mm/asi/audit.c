@@ -173,18 +173,23 @@ static bool asi_audit_declared(struct asi_audit *a, unsigned long e,
  * A page of the direct map or of vmalloc: checked under asi_pgtable_lock,
  * so that it cannot be unmapped meanwhile. Its record is written before
  * it is mapped and erased after it is unmapped, both times outside the
- * lock: a page seen mapped under the lock has its record.
+ * lock: a page seen mapped under the lock has its record. The template's
+ * entry is looked up again under the lock too: where the walk found no
+ * template table, one may have been made since, and the instance's own
+ * table may already hold a global page synced from it.
  */
 static void asi_audit_data_leaf(struct asi_audit *a, unsigned long va,
-				unsigned long *ip, unsigned long *tp)
+				unsigned long *ip)
 {
 	unsigned long flags, e, t;
 	char what[64];
+	pte_t *tpte;
 	bool ok;
 
 	spin_lock_irqsave(&asi_pgtable_lock, flags);
 	e = READ_ONCE(*ip);
-	t = tp ? READ_ONCE(*tp) : 0;
+	tpte = asi_template_lookup(va);
+	t = tpte ? pte_val(READ_ONCE(*tpte)) : 0;
 	ok = (e & _PAGE_PRESENT) && asi_audit_declared(a, e, t, what, sizeof(what));
 	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
 	if (!(e & _PAGE_PRESENT))
@@ -261,7 +266,7 @@ static void asi_audit_table(struct asi_audit *a, unsigned long *itab,
 		if (level == 1 && ((va >= PAGE_OFFSET &&
 				    va < PAGE_OFFSET + (max_pfn << PAGE_SHIFT)) ||
 				   (va >= VMALLOC_START && va <= VMALLOC_END)))
-			asi_audit_data_leaf(a, va, &itab[i], ttab ? &ttab[i] : NULL);
+			asi_audit_data_leaf(a, va, &itab[i]);
 		else if (level == 1 || (e & _PAGE_PSE))
 			asi_audit_leaf(a, va, e, t, level);
 		else

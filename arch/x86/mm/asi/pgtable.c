@@ -451,6 +451,13 @@ static pte_t *asi_lookup_pte(pgd_t *pgd_base, unsigned long addr)
 	return pte && level == PG_LEVEL_4K ? pte : NULL;
 }
 
+/* The template's 4K PTE of @addr, or NULL; under asi_pgtable_lock. */
+pte_t *asi_template_lookup(unsigned long addr)
+{
+	lockdep_assert_held(&asi_pgtable_lock);
+	return asi_lookup_pte(asi_global_pgd, addr);
+}
+
 int asi_arch_map_global(const void *addr, size_t size)
 {
 	unsigned long start = (unsigned long)addr;
