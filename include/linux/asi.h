@@ -200,7 +200,8 @@ void asi_idle_enter(void);
 void asi_idle_exit(void);
 
 void asi_context_switch(struct task_struct *prev);
-void asi_release_task_stack(struct task_struct *tsk);
+void asi_release_task(struct task_struct *tsk);
+unsigned int asi_task_struct_layout(unsigned int *align);
 
 /*
  * Static and per-CPU data that every restricted address space maps
@@ -209,6 +210,8 @@ void asi_release_task_stack(struct task_struct *tsk);
  * code only: in a module the data stays sensitive.
  */
 #define __asi_global_nonsensitive	__section(".data..asi_global_nonsensitive")
+/* Read-mostly data that is globally nonsensitive when ASI is built in. */
+#define __asi_read_mostly		__asi_global_nonsensitive
 #ifdef MODULE
 /* A module's per-CPU data must stay in its one per-CPU section. */
 #define DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name)		\
@@ -277,9 +280,11 @@ static __always_inline bool asi_free_pages(struct page *page, unsigned int order
 
 #else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 
+#include <linux/cache.h>
 #include <linux/err.h>
 
 #define __asi_global_nonsensitive
+#define __asi_read_mostly __read_mostly
 #define DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name) DEFINE_PER_CPU(type, name)
 #define DECLARE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name) DECLARE_PER_CPU(type, name)
 
@@ -360,7 +365,12 @@ static __always_inline void asi_idle_exit(void) { }
 
 static inline void asi_context_switch(struct task_struct *prev) { }
 
-static inline void asi_release_task_stack(struct task_struct *tsk) { }
+static inline void asi_release_task(struct task_struct *tsk) { }
+
+static inline unsigned int asi_task_struct_layout(unsigned int *align)
+{
+	return 0;
+}
 
 static inline int asi_alloc_pages(struct page *page, unsigned int order, gfp_t gfp)
 {

@@ -36,6 +36,8 @@ struct asi_exit_record {
  *	address spaces. It is compared with the task's own stack rather than
  *	kept as a flag, so a child that copied its parent's task_struct at
  *	fork never looks prepared.
+ * @mapped_head: the task itself once asi_task_init() mapped the head of
+ *	its task_struct (mm/asi/task.c); a child's copy never matches.
  * @local: the instance that __GFP_LOCAL_NONSENSITIVE memory this task
  *	allocates belongs to, between asi_local_begin() and asi_local_end().
  * @local_key: where that scope was opened: the task's stack page and the
@@ -49,6 +51,7 @@ struct asi_exit_record {
 struct asi_task {
 	struct asi *target;
 	void *mapped_stack;
+	void *mapped_head;
 	struct asi *local;
 	unsigned long local_key;
 	struct asi_exit_record *record;

@@ -344,8 +344,10 @@ EXPORT_SYMBOL_GPL(asi_class_of);
  * asi_task_init() - prepare the current task to enter restricted spaces
  *
  * Maps the task's stack in every restricted address space: the CPU pushes
- * exception frames on it while restricted, so it must be there. The
- * mapping goes when the stack is freed. Calling it again is cheap.
+ * exception frames on it while restricted, so it must be there. Maps the
+ * head of its task_struct too, the bookkeeping restricted code reads and
+ * writes (mm/asi/task.c). Both mappings go when the task is dead
+ * (asi_release_task()). Calling it again is cheap.
  *
  * Context: process context, may sleep.
  * Return: 0, -EOPNOTSUPP when ASI is off, or -ENOMEM.
@@ -357,24 +359,28 @@ int asi_task_init(void)
 
 	if (!static_key_enabled(&asi_enabled_key))
 		return -EOPNOTSUPP;
-	if (current->asi.mapped_stack == stack)
-		return 0;
-	err = asi_arch_map_global(stack, THREAD_SIZE);
-	if (err)
-		return err;
-	current->asi.mapped_stack = stack;
-	return 0;
+	if (current->asi.mapped_stack != stack) {
+		err = asi_arch_map_global(stack, THREAD_SIZE);
+		if (err)
+			return err;
+		current->asi.mapped_stack = stack;
+	}
+	return asi_task_map_head();
 }
 EXPORT_SYMBOL_GPL(asi_task_init);
 
 /**
- * asi_release_task_stack() - unmap a dying task's stack
+ * asi_release_task() - unmap what asi_task_init() mapped for a dead task
  * @tsk: the task whose stack is about to be freed or cached for reuse
+ *
+ * Called when the stack of a task that will never run again is released,
+ * which is before its task_struct can be freed.
  */
-void asi_release_task_stack(struct task_struct *tsk)
+void asi_release_task(struct task_struct *tsk)
 {
 	void *stack = task_stack_page(tsk);
 
+	asi_task_unmap_head(tsk);
 	if (!stack || tsk->asi.mapped_stack != stack)
 		return;
 	asi_arch_unmap_global(stack, THREAD_SIZE);

@@ -171,6 +171,10 @@ void asi_pool_free(struct asi *asi);
 bool asi_pool_keep(struct page *page, u64 owner);
 void asi_pool_release_all(void);
 
+int asi_task_map_head(void);
+void asi_task_unmap_head(struct task_struct *tsk);
+size_t asi_task_head(struct task_struct *tsk, unsigned long *start);
+
 struct asi *asi_local_current(void);
 int asi_local_init(struct asi *asi);
 void asi_local_free(struct asi *asi);

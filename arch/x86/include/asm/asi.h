@@ -123,6 +123,14 @@ static __always_inline struct task_struct *asi_arch_current(void)
 	return this_cpu_read(pcpu_hot.current_task);
 }
 
+/*
+ * Where a task_struct's secrets begin: the task's saved FPU registers,
+ * its user data, at the end of thread.fpu. A macro, for mm/asi/task.c,
+ * which includes what it needs.
+ */
+#define ASI_ARCH_TASK_SECRETS \
+	offsetof(struct task_struct, thread.fpu.__fpstate.regs)
+
 void asi_invalidate_asid(u16 asid);
 
 extern bool asi_boot_enabled;

@@ -105,7 +105,7 @@ static bool asi_audit_percpu(unsigned long va, char *what, size_t len)
 	return false;
 }
 
-/* A stack asi_task_init() mapped, or an idle task's. */
+/* A stack or task head asi_task_init() mapped, or an idle task's stack. */
 static bool asi_audit_stack(unsigned long va, char *what, size_t len)
 {
 	struct task_struct *g, *t;
@@ -122,11 +122,21 @@ static bool asi_audit_stack(unsigned long va, char *what, size_t len)
 	rcu_read_lock();
 	for_each_process_thread(g, t) {
 		void *stack = READ_ONCE(t->asi.mapped_stack);
+		unsigned long head;
+		size_t size;
 
 		/* A child copies its parent's field at fork: not its stack. */
 		if (stack && stack == task_stack_page(t) &&
 		    asi_in(va, stack, stack + THREAD_SIZE)) {
 			snprintf(what, len, "stack of %s/%d", t->comm, t->pid);
+			found = true;
+			break;
+		}
+		if (READ_ONCE(t->asi.mapped_head) != t)
+			continue;
+		size = asi_task_head(t, &head);
+		if (size && asi_in(va, (void *)head, (void *)head + size)) {
+			snprintf(what, len, "task_struct head of %s/%d", t->comm, t->pid);
 			found = true;
 			break;
 		}

@@ -18,6 +18,7 @@
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/pgtable.h>
+#include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -189,6 +190,62 @@ static void asi_x86_page_table_contents(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)task_stack_page(current)));
 	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)task_stack_page(current) +
 					      THREAD_SIZE - 1));
+}
+
+static int asi_x86_head_task(void *arg)
+{
+	int err = asi_task_init();
+
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return err;
+}
+
+/*
+ * The head of a task_struct that prepared to run restricted is mapped,
+ * up to its FPU registers and never beyond; another task's is not; a
+ * dead task's is unmapped before its task_struct can be freed.
+ */
+static void asi_x86_task_head(struct kunit *test)
+{
+	struct asi *asi = asi_x86_asi;
+	unsigned long head, regs, ohead;
+	struct task_struct *other;
+	size_t size;
+	int i;
+
+	other = kthread_run(asi_x86_head_task, NULL, "asi-head");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(other));
+	get_task_struct(other);
+	KUNIT_EXPECT_FALSE(test, asi_arch_maps(asi, (unsigned long)current));
+
+	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	size = asi_task_head(current, &head);
+	regs = (unsigned long)&current->thread.fpu.__fpstate.regs;
+	KUNIT_ASSERT_NE(test, size, 0);
+	KUNIT_EXPECT_EQ(test, head + size, regs);
+	KUNIT_EXPECT_TRUE(test, PAGE_ALIGNED(head));
+	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)current));
+	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)&current->flags));
+	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)&current->asi));
+	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, regs - 1));
+	/* The saved FPU registers are user data. */
+	KUNIT_EXPECT_FALSE(test, asi_arch_maps(asi, regs));
+	/* The padding before the task_struct is zeroed. */
+	KUNIT_EXPECT_TRUE(test, !memchr_inv((void *)head, 0, (unsigned long)current - head));
+
+	/* Another task's head: mapped once it asked, unmapped once dead. */
+	KUNIT_ASSERT_NE(test, asi_task_head(other, &ohead), 0);
+	for (i = 0; i < 50 && !asi_arch_maps(asi, ohead); i++)
+		msleep(20);
+	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, ohead));
+	KUNIT_EXPECT_EQ(test, kthread_stop(other), 0);
+	for (i = 0; i < 50 && READ_ONCE(other->stack); i++)
+		msleep(20);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(other->stack));
+	KUNIT_EXPECT_FALSE(test, asi_arch_maps(asi, ohead));
+	KUNIT_EXPECT_NULL(test, other->asi.mapped_head);
+	put_task_struct(other);
 }
 
 /* The pure PCID arithmetic, on any CPU. */
@@ -726,6 +783,7 @@ static void asi_x86_idle(struct kunit *test)
 
 static struct kunit_case asi_x86_cases[] = {
 	KUNIT_CASE(asi_x86_page_table_contents),
+	KUNIT_CASE(asi_x86_task_head),
 	KUNIT_CASE(asi_x86_local_marker),
 	KUNIT_CASE(asi_x86_pcid_arithmetic),
 	KUNIT_CASE(asi_x86_cr3_switch),
