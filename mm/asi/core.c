@@ -373,8 +373,9 @@ EXPORT_SYMBOL_GPL(asi_task_init);
  * asi_release_task() - unmap what asi_task_init() mapped for a dead task
  * @tsk: the task whose stack is about to be freed or cached for reuse
  *
- * Called when the stack of a task that will never run again is released,
- * which is before its task_struct can be freed.
+ * Called by an exiting task in do_exit(), before it leaves the task list
+ * (where the audit finds the owners of mapped stacks and heads), and again,
+ * a no-op by then, when its stack is released.
  */
 void asi_release_task(struct task_struct *tsk)
 {
