@@ -15,9 +15,10 @@
  * the task_struct. The pages before that boundary, the "head", hold only
  * this task's bookkeeping; asi_task_init() maps them in every restricted
  * address space, with the task's stack, and asi_release_task() unmaps
- * them when the task is dead, before the task_struct can be freed.
+ * them when the task exits (do_exit()), before the task_struct can be
+ * freed.
  *
- * See "What a restricted address space maps" in Documentation/mm/asi.rst.
+ * See "Tasks" and the scope table in Documentation/mm/asi.rst.
  */
 
 #define pr_fmt(fmt) "asi: " fmt
@@ -51,7 +52,7 @@ unsigned int __init asi_task_struct_layout(unsigned int *align)
 		return 0;
 	*align = PAGE_SIZE;
 	asi_task_head_size = pad + secrets;
-	pr_info("task_struct head: %u bytes mapped, %u bytes of padding\n",
+	pr_info("task_struct head: %u bytes mappable after %u bytes of padding\n",
 		secrets, pad);
 	return pad;
 }
