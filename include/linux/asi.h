@@ -90,6 +90,7 @@ struct asi_class_ops {
 
 #ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
 
+#include <linux/gfp_types.h>
 #include <linux/jump_label.h>
 #include <linux/percpu-defs.h>
 
@@ -236,11 +237,65 @@ void asi_flush_frees(void);
 
 struct asi_local_scope asi_local_begin(struct asi *asi);
 void asi_local_end(struct asi_local_scope prev);
+gfp_t asi_local_gfp(void);
 struct kmem_cache *asi_local_kmalloc_cache(unsigned int index);
 struct kmem_cache *asi_kmem_cache_create(struct asi *asi, const char *name,
 					 unsigned int size, unsigned int align,
 					 slab_flags_t flags, void (*ctor)(void *));
 void asi_kmem_cache_destroy(struct kmem_cache *s);
+
+void __asi_percpu_round(size_t *size, size_t *align, gfp_t gfp);
+int __asi_percpu_map(void __percpu *ptr, size_t size, gfp_t gfp);
+bool __asi_percpu_free(void __percpu *ptr);
+
+/**
+ * asi_percpu_round() - size a per-CPU allocation
+ * @size: the size asked for, rounded up to whole pages if nonsensitive
+ * @align: the alignment asked for, made PAGE_SIZE if nonsensitive
+ * @gfp: the allocation's flags
+ *
+ * Called by pcpu_alloc() first: each CPU's copy of a nonsensitive area
+ * gets pages of its own, which ASI can map without mapping its
+ * neighbours.
+ */
+static __always_inline void asi_percpu_round(size_t *size, size_t *align,
+					     gfp_t gfp)
+{
+	if (asi_enabled())
+		__asi_percpu_round(size, align, gfp);
+}
+
+/**
+ * asi_percpu_map() - pcpu_alloc() allocated an area
+ * @ptr: the area
+ * @size: its size, as asi_percpu_round() made it
+ * @gfp: the allocation's flags
+ *
+ * Maps every CPU's copy of a nonsensitive area where @gfp says.
+ *
+ * Return: 0, or an error after which the caller frees the area.
+ */
+static __always_inline int asi_percpu_map(void __percpu *ptr, size_t size,
+					  gfp_t gfp)
+{
+	if (!asi_enabled() || !(gfp & __GFP_NONSENSITIVE))
+		return 0;
+	return __asi_percpu_map(ptr, size, gfp);
+}
+
+/**
+ * asi_percpu_free() - free_percpu() frees an area
+ * @ptr: the area
+ *
+ * Return: true when the area was nonsensitive: ASI unmapped it and frees
+ * it later, after a TLB flush. False when the caller frees it now.
+ */
+static __always_inline bool asi_percpu_free(void __percpu *ptr)
+{
+	if (!asi_enabled())
+		return false;
+	return __asi_percpu_free(ptr);
+}
 
 int asi_vmalloc_map(struct vm_struct *area, gfp_t gfp);
 void __asi_vmalloc_free(struct vm_struct *area);
@@ -397,6 +452,8 @@ static inline struct asi_local_scope asi_local_begin(struct asi *asi)
 
 static inline void asi_local_end(struct asi_local_scope prev) { }
 
+static inline gfp_t asi_local_gfp(void) { return 0; }
+
 static inline struct kmem_cache *asi_local_kmalloc_cache(unsigned int index)
 {
 	return NULL;
@@ -408,6 +465,15 @@ static inline int asi_vmalloc_map(struct vm_struct *area, gfp_t gfp)
 }
 
 static inline void asi_vmalloc_free(struct vm_struct *area) { }
+
+static inline void asi_percpu_round(size_t *size, size_t *align, gfp_t gfp) { }
+
+static inline int asi_percpu_map(void __percpu *ptr, size_t size, gfp_t gfp)
+{
+	return 0;
+}
+
+static inline bool asi_percpu_free(void __percpu *ptr) { return false; }
 
 #endif /* CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 

@@ -121,6 +121,17 @@ extern struct xarray asi_declared;
 #define ASI_DECLARED_LOCAL	0x20UL
 #define ASI_DECLARED_GEN_SHIFT	6
 
+void *asi_declared_entry(unsigned int size, struct asi *local);
+int asi_gfp_owner(gfp_t gfp, struct asi **local, unsigned long ip);
+
+/*
+ * asi_percpu_areas: the nonsensitive per-CPU areas, by their __percpu
+ * address in pages, with asi_declared's encoding of their size in pages
+ * (mm/asi/percpu.c).
+ */
+bool asi_percpu_lookup(unsigned long addr, unsigned long *value);
+void asi_percpu_wait_frees(void);
+
 extern struct asi_class asi_classes[ASI_MAX_CLASSES];
 extern struct mutex asi_class_lock;
 extern const char *const asi_exit_reason_names[ASI_EXIT_NR];
@@ -199,9 +210,9 @@ int asi_arch_map_local_pages(struct asi *asi, struct page *page,
 			     unsigned int nr, gfp_t gfp);
 unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr,
 				  unsigned int *local);
-int asi_arch_map_vmalloc(struct asi *local, const void *addr, unsigned int nr,
-			 gfp_t gfp);
-void asi_arch_unmap_vmalloc(const void *addr, unsigned int nr);
+int asi_arch_map_area(struct asi *local, const void *addr, unsigned int nr,
+		      gfp_t gfp);
+void asi_arch_unmap_area(const void *addr, unsigned int nr);
 long asi_arch_private_tables(struct asi *asi);
 long asi_arch_local_pages(struct asi *asi);
 long asi_arch_global_pages(void);

@@ -53,12 +53,39 @@ struct asi_ns_stats asi_ns_stats;
 /* Frame number of a block's first page -> asi_declared_entry(). */
 DEFINE_XARRAY_FLAGS(asi_declared, XA_FLAGS_LOCK_IRQ);
 
+/* What asi_declared and asi_percpu_areas record of a block of @size. */
+void *asi_declared_entry(unsigned int size, struct asi *local)
+{
+	return xa_mk_value(size | (local ? ASI_DECLARED_LOCAL |
+				   local->generation << ASI_DECLARED_GEN_SHIFT : 0));
+}
+
+/*
+ * The instance a nonsensitive allocation with @gfp goes to: NULL for
+ * global memory, the scope's (asi_local_begin()) for local memory. @ip
+ * names the allocator's caller in the warning.
+ * Return: 0, or -EINVAL for both flags at once or a local allocation
+ * with no instance to go to.
+ */
+int asi_gfp_owner(gfp_t gfp, struct asi **local, unsigned long ip)
+{
+	*local = NULL;
+	if (!(gfp & __GFP_LOCAL_NONSENSITIVE))
+		return 0;
+	*local = asi_local_current();
+	if ((gfp & __GFP_GLOBAL_NONSENSITIVE) || !*local || *local == asi_idle_asi) {
+		pr_warn_ratelimited("local nonsensitive allocation outside a scope, from %pS\n",
+				    (void *)ip);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* Any context, interrupts on or off: hence the irqsave locking. */
 static int asi_declare(struct page *page, unsigned int order, struct asi *local,
 		       gfp_t gfp)
 {
-	void *entry = xa_mk_value(order | (local ? ASI_DECLARED_LOCAL |
-					   local->generation << ASI_DECLARED_GEN_SHIFT : 0));
+	void *entry = asi_declared_entry(order, local);
 	unsigned long flags;
 	int err;
 
@@ -104,15 +131,9 @@ int asi_alloc_pages(struct page *page, unsigned int order, gfp_t gfp)
 	if (!asi_enabled())
 		return 0;	/* no restricted space: sensitive is fine */
 
-	if (gfp & __GFP_LOCAL_NONSENSITIVE) {
-		local = asi_local_current();
-		/* Both flags, or local with no instance to go to. */
-		if ((gfp & __GFP_GLOBAL_NONSENSITIVE) || !local || local == asi_idle_asi) {
-			pr_warn_ratelimited("local nonsensitive allocation outside a scope, from %pS\n",
-					    __builtin_return_address(0));
-			return -EINVAL;
-		}
-	}
+	err = asi_gfp_owner(gfp, &local, (unsigned long)__builtin_return_address(0));
+	if (err)
+		return err;
 
 	/* Unless the allocator just zeroed it (__GFP_ZERO, init_on_alloc). */
 	if (!want_init_on_alloc(gfp)) {
@@ -248,4 +269,5 @@ void asi_flush_frees(void)
 void asi_wait_frees(void)
 {
 	flush_work(&asi_free_work);
+	asi_percpu_wait_frees();
 }

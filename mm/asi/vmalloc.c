@@ -31,13 +31,13 @@ int asi_vmalloc_map(struct vm_struct *area, gfp_t gfp)
 		if (!local)
 			return -EINVAL;
 	}
-	return asi_arch_map_vmalloc(local, area->addr, area->nr_pages,
-				    gfp & GFP_RECLAIM_MASK);
+	return asi_arch_map_area(local, area->addr, area->nr_pages,
+				 gfp & GFP_RECLAIM_MASK);
 }
 
 /* See asi_vmalloc_free(). */
 void __asi_vmalloc_free(struct vm_struct *area)
 {
 	if (area->nr_pages)
-		asi_arch_unmap_vmalloc(area->addr, area->nr_pages);
+		asi_arch_unmap_area(area->addr, area->nr_pages);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of nonsensitive memory (pages, kmalloc, slab caches,
- * vmalloc, static and per-CPU data; global and local): which restricted spaces see
+ * vmalloc, static and per-CPU data, per-CPU areas; global and local): which restricted spaces see
  * it, checked twice (a walk of each instance's page table, and an access
  * while restricted that must take an ASI fault exactly when the walk finds
  * nothing); that a page becoming nonsensitive is zeroed; that a freed
@@ -21,6 +21,7 @@
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
@@ -46,12 +47,34 @@ static const char *const asi_ns_kind_names[NS_KINDS] = {
 
 /*
  * What is allocated: a page, an order-2 block, kmalloc-64, a cache
- * object, 4 pages of vmalloc.
+ * object, 4 pages of vmalloc, 64 bytes per CPU.
  */
-enum asi_ns_what { NS_PAGE, NS_BLOCK, NS_KMALLOC, NS_CACHE, NS_VMALLOC, NS_WHATS };
+enum asi_ns_what { NS_PAGE, NS_BLOCK, NS_KMALLOC, NS_CACHE, NS_VMALLOC, NS_PERCPU,
+		   NS_WHATS };
 static const char *const asi_ns_what_names[NS_WHATS] = {
 	"page", "order-2 block", "kmalloc(64)", "kmem_cache object", "vmalloc(4 pages)",
+	"alloc_percpu(64)",
 };
+
+/* 64 bytes per CPU, handled as a plain pointer by the helpers below. */
+struct asi_ns_percpu {
+	unsigned long word[8];
+};
+
+static void *asi_ns_percpu_alloc(gfp_t gfp)
+{
+	return (void __force *)alloc_percpu_gfp(struct asi_ns_percpu, gfp);
+}
+
+static void asi_ns_percpu_free(void *p)
+{
+	free_percpu((void __percpu __force *)p);
+}
+
+static void *asi_ns_percpu_copy(void *p, int cpu)
+{
+	return per_cpu_ptr((void __percpu __force *)p, cpu);
+}
 
 /* One slab cache per kind; the local ones made for A and for B. */
 static struct kmem_cache *ns_caches[NS_KINDS];
@@ -154,6 +177,9 @@ static void *asi_ns_alloc(enum asi_ns_kind kind, enum asi_ns_what what)
 	case NS_VMALLOC:
 		p = __vmalloc(4 * PAGE_SIZE, gfp);
 		break;
+	case NS_PERCPU:
+		p = asi_ns_percpu_alloc(gfp);
+		break;
 	default:
 		break;
 	}
@@ -170,6 +196,8 @@ static void asi_ns_free(enum asi_ns_kind kind, enum asi_ns_what what, void *p)
 		kfree(p);
 	else if (what == NS_VMALLOC)
 		vfree(p);
+	else if (what == NS_PERCPU)
+		asi_ns_percpu_free(p);
 	else
 		kmem_cache_free(ns_caches[kind], p);
 }
@@ -220,8 +248,9 @@ static void asi_ns_check(struct kunit *test, void *p, int pages,
 
 /*
  * The visibility matrix: {sensitive, global, local-A, local-B} x {A, B,
- * Idle-ASI}, for pages, order-2 blocks, kmalloc(64) and slab cache
- * objects, each by a page-table walk and by a read while restricted.
+ * Idle-ASI}, for pages, order-2 blocks, kmalloc(64), slab cache objects,
+ * vmalloc areas and per-CPU areas (each CPU's copy), each by a page-table
+ * walk and by a read while restricted.
  */
 static void asi_ns_visibility(struct kunit *test)
 {
@@ -237,7 +266,13 @@ static void asi_ns_visibility(struct kunit *test)
 
 			KUNIT_ASSERT_NOT_NULL_MSG(test, p, "%s %s", asi_ns_kind_names[kind],
 						  asi_ns_what_names[what]);
-			if (what != NS_VMALLOC) {
+			if (what == NS_PERCPU) {
+				int cpu;
+
+				for_each_possible_cpu(cpu)
+					asi_ns_check(test, asi_ns_percpu_copy(p, cpu), 1,
+						     kind, what);
+			} else if (what != NS_VMALLOC) {
 				asi_ns_check(test, p, what == NS_BLOCK ? 4 : 1, kind, what);
 			} else {
 				asi_ns_check(test, p, 4, kind, what);
@@ -731,6 +766,103 @@ static void asi_ns_table_failure(struct kunit *test)
 	asi_put(c);
 }
 
+/*
+ * A nonsensitive per-CPU area: each CPU's copy is whole, zeroed pages of
+ * its own; the audit of A, B and Idle-ASI accepts it; freed, it is
+ * unmapped at once on every CPU's copy, and returned to the per-CPU
+ * allocator only after a TLB flush. A sensitive area freed meanwhile is
+ * not held back. A local area outside a scope, or with both flags, fails.
+ */
+static void asi_ns_percpu_areas(struct kunit *test)
+{
+	struct asi *spaces[] = { ns_a, ns_b, asi_idle_asi };
+	struct asi_local_scope scope;
+	long flushes, local;
+	void *p, *secret;
+	unsigned long v;
+	int cpu, i;
+
+	local = asi_arch_local_pages(NULL);
+	flushes = atomic_long_read(&asi_ns_stats.flushes);
+	scope = asi_local_begin(ns_a);
+	p = asi_ns_percpu_alloc(GFP_KERNEL | __GFP_LOCAL_NONSENSITIVE);
+	asi_local_end(scope);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(NULL) - local, (long)num_possible_cpus());
+	for_each_possible_cpu(cpu) {
+		void *q = asi_ns_percpu_copy(p, cpu);
+
+		KUNIT_EXPECT_TRUE_MSG(test, PAGE_ALIGNED(q), "cpu %d", cpu);
+		KUNIT_EXPECT_NULL_MSG(test, memchr_inv(q, 0, PAGE_SIZE), "cpu %d", cpu);
+		KUNIT_EXPECT_TRUE(test, asi_percpu_lookup((unsigned long)q + PAGE_SIZE - 1, &v));
+	}
+	for (i = 0; i < ARRAY_SIZE(spaces); i++)
+		KUNIT_EXPECT_EQ_MSG(test, asi_ns_audit(test, spaces[i]), 0U, "space %d", i);
+
+	secret = asi_ns_percpu_alloc(GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, secret);
+	asi_ns_percpu_free(p);
+	asi_ns_percpu_free(secret);
+	/* Unmapped before free_percpu() returned... */
+	for_each_possible_cpu(cpu)
+		for (i = 0; i < ARRAY_SIZE(spaces); i++)
+			KUNIT_EXPECT_FALSE_MSG(test, asi_arch_maps(spaces[i], (unsigned long)
+								   asi_ns_percpu_copy(p, cpu)),
+					       "cpu %d space %d", cpu, i);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(NULL), local);
+	/* ...but held until the flush; the sensitive one was not. */
+	asi_flush_frees();
+	KUNIT_EXPECT_GT(test, atomic_long_read(&asi_ns_stats.flushes), flushes);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.frees_pending), 0);
+	KUNIT_EXPECT_FALSE(test, asi_percpu_lookup((unsigned long)asi_ns_percpu_copy(p, 0), &v));
+
+	/* Bad requests: no area, nothing recorded or pending. */
+	p = asi_ns_percpu_alloc(GFP_KERNEL | __GFP_LOCAL_NONSENSITIVE | __GFP_NOWARN);
+	KUNIT_EXPECT_NULL(test, p);
+	scope = asi_local_begin(ns_a);
+	p = asi_ns_percpu_alloc(GFP_KERNEL | __GFP_LOCAL_NONSENSITIVE |
+				__GFP_GLOBAL_NONSENSITIVE | __GFP_NOWARN);
+	asi_local_end(scope);
+	KUNIT_EXPECT_NULL(test, p);
+	asi_flush_frees();
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.frees_pending), 0);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(NULL), local);
+}
+
+/*
+ * No page-table page for a per-CPU area local to a fresh instance (which
+ * has no tables of its own yet): the allocation fails, and the area goes
+ * back through the deferred free; nothing recorded, mapped, counted or
+ * pending stays behind.
+ */
+static void asi_ns_percpu_failure(struct kunit *test)
+{
+	long local = asi_arch_local_pages(NULL);
+	long failures = atomic_long_read(&asi_ns_stats.map_failures);
+	struct asi_local_scope scope;
+	struct asi *c;
+	void *p;
+
+	c = asi_create(ns_class, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(c));
+	kunit_activate_static_stub(test, asi_alloc_table, asi_ns_no_table);
+	scope = asi_local_begin(c);
+	p = asi_ns_percpu_alloc(GFP_KERNEL | __GFP_LOCAL_NONSENSITIVE | __GFP_NOWARN);
+	asi_local_end(scope);
+	kunit_deactivate_static_stub(test, asi_alloc_table);
+	KUNIT_EXPECT_NULL(test, p);
+	if (p)
+		asi_ns_percpu_free(p);
+	asi_flush_frees();
+
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.map_failures) - failures, 1);
+	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.frees_pending), 0);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(c), 0L);
+	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(NULL), local);
+	KUNIT_EXPECT_EQ(test, asi_ns_audit(test, c), 0U);
+	asi_put(c);
+}
+
 /* What each churn worker saw, read by the test thread once it stopped. */
 struct asi_ns_churn {
 	struct completion done;
@@ -931,6 +1063,8 @@ static struct kunit_case asi_ns_cases[] = {
 	KUNIT_CASE(asi_ns_audit_clean_and_planted),
 	KUNIT_CASE(asi_ns_map_failure),
 	KUNIT_CASE(asi_ns_table_failure),
+	KUNIT_CASE(asi_ns_percpu_areas),
+	KUNIT_CASE(asi_ns_percpu_failure),
 	KUNIT_CASE_SLOW(asi_ns_churn_all_cpus),
 	{}
 };

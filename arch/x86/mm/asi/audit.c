@@ -7,8 +7,10 @@
  * - any user-half entry;
  * - text or read-only data mapped writable;
  * - a direct-map or vmalloc page the page allocator did not hand out as
- *   nonsensitive (the asi_declared record), or not for this instance when
- *   it is local, or a local page reached through the shared tables;
+ *   nonsensitive (the asi_declared record) and that is not a CPU's copy
+ *   of a nonsensitive per-CPU area (asi_percpu_areas), or not for this
+ *   instance when it is local, or a local page reached through the
+ *   shared tables;
  * - any other address that is not a stack ASI mapped for its task, a
  *   per-CPU page ASI maps, the nonsensitive data sections or the CPU
  *   entry area.
@@ -146,36 +148,50 @@ static bool asi_audit_stack(unsigned long va, char *what, size_t len)
 }
 
 /*
- * The page mapped by @e: was it handed out as nonsensitive, and for whom?
- * A global page must be the template's own entry (@e equal to @t), a
- * local one this instance's own entry over the template's marker for it.
+ * A page recorded as @v (asi_declared_entry()), mapped by @e: a global
+ * page must be the template's own entry (@e equal to @t), a local one
+ * this instance's own entry over the template's marker for it.
  */
-static bool asi_audit_declared(struct asi_audit *a, unsigned long e,
-			       unsigned long t, char *what, size_t len)
+static bool asi_audit_owner(struct asi_audit *a, unsigned long v, unsigned long e,
+			    unsigned long t, const char *kind, char *what, size_t len)
+{
+	bool shared = e == t;
+
+	if (!(v & ASI_DECLARED_LOCAL)) {
+		snprintf(what, len, "global nonsensitive %s", kind);
+		return shared;
+	}
+	snprintf(what, len, "local nonsensitive %s of %s instance %llu", kind,
+		 a->asi->class->name, a->asi->generation);
+	return !shared && asi_arch_is_local_marker(a->asi, t) &&
+	       (v >> ASI_DECLARED_GEN_SHIFT) == a->asi->generation;
+}
+
+/*
+ * The page mapped by @e at @va: was it handed out as nonsensitive, by the
+ * page allocator or as a per-CPU area, and for whom?
+ */
+static bool asi_audit_declared(struct asi_audit *a, unsigned long va,
+			       unsigned long e, unsigned long t, char *what,
+			       size_t len)
 {
 	unsigned long pfn = (e & PTE_PFN_MASK) >> PAGE_SHIFT;
-	bool shared = e == t;
 	unsigned int order;
+	unsigned long v;
 
 	for (order = 0; order <= MAX_PAGE_ORDER; order++) {
 		unsigned long head = pfn & ~((1UL << order) - 1);
-		void *e = xa_load(&asi_declared, head);
-		unsigned long v;
+		void *entry = xa_load(&asi_declared, head);
 
-		if (!e)
+		if (!entry)
 			continue;
-		v = xa_to_value(e);
+		v = xa_to_value(entry);
 		if ((v & ASI_DECLARED_ORDER_MASK) < order)
-			return false;	/* a smaller block: not this page's */
-		if (!(v & ASI_DECLARED_LOCAL)) {
-			strscpy(what, "global nonsensitive memory", len);
-			return shared;
-		}
-		snprintf(what, len, "local nonsensitive memory of %s instance %llu",
-			 a->asi->class->name, a->asi->generation);
-		return !shared && asi_arch_is_local_marker(a->asi, t) &&
-		       (v >> ASI_DECLARED_GEN_SHIFT) == a->asi->generation;
+			break;	/* a smaller block: not this page's */
+		return asi_audit_owner(a, v, e, t, "memory", what, len);
 	}
+	if (asi_percpu_lookup(va, &v))
+		return asi_audit_owner(a, v, e, t, "per-CPU area", what, len);
 	return false;
 }
 
@@ -200,7 +216,7 @@ static void asi_audit_data_leaf(struct asi_audit *a, unsigned long va,
 	e = READ_ONCE(*ip);
 	tpte = asi_template_lookup(va);
 	t = tpte ? pte_val(READ_ONCE(*tpte)) : 0;
-	ok = (e & _PAGE_PRESENT) && asi_audit_declared(a, e, t, what, sizeof(what));
+	ok = (e & _PAGE_PRESENT) && asi_audit_declared(a, va, e, t, what, sizeof(what));
 	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
 	if (!(e & _PAGE_PRESENT))
 		return;		/* unmapped since the walk saw it */

@@ -38,21 +38,26 @@
  *   with __GFP_GLOBAL_NONSENSITIVE: their owners declared them free of
  *   secrets.
  * - the stacks of tasks that enter ASI (asi_task_init()), and of the idle
- *   tasks: the CPU pushes exception frames on them while restricted.
+ *   tasks: the CPU pushes exception frames on them while restricted; and
+ *   the head of those tasks' task_struct, up to its first secret
+ *   (mm/asi/task.c).
  *
  * - in one instance only, pages allocated with __GFP_LOCAL_NONSENSITIVE
  *   in that instance's scope: their owner declared them free of anything
  *   but that instance's own data.
  * - the vmalloc addresses of areas whose pages are nonsensitive (global
  *   or local, as the pages are): the same pages at a second address.
- *   Nothing else in the vmalloc range but stacks.
+ * - each CPU's copy of a per-CPU area allocated with either flag (global
+ *   or local as asked), which is whole pages of its own (mm/asi/percpu.c).
+ *   Nothing else in the vmalloc range but stacks and those copies.
  * - freed order-0 pages of either kind while a per-CPU cache keeps them
  *   for the next allocation of the same kind (mm/asi/pool.c): they hold
  *   what was declared nonsensitive for the same spaces, and are unmapped
  *   and flushed before the page allocator gets them back.
  *
  * Everything else, including the direct map, vmalloc, modules, other
- * per-CPU data, every task_struct and every other stack, is absent.
+ * per-CPU data, the rest of every task_struct and every other stack, is
+ * absent.
  *
  * Local memory needs tables the instance does not share. Mapping a local
  * page gives the instance a private copy of each table on the path to
@@ -569,11 +574,12 @@ int asi_arch_map_local_pages(struct asi *asi, struct page *page,
 }
 
 /*
- * A nonsensitive vmalloc area: its pages are mapped at their vmalloc
- * address too, in the template or in @local's own tables.
+ * @nr pages the full kernel maps at @addr (a nonsensitive vmalloc area,
+ * or one CPU's copy of a nonsensitive per-CPU area), mapped at that
+ * address in the template or in @local's own tables.
  */
-int asi_arch_map_vmalloc(struct asi *local, const void *addr, unsigned int nr,
-			 gfp_t gfp)
+int asi_arch_map_area(struct asi *local, const void *addr, unsigned int nr,
+		      gfp_t gfp)
 {
 	unsigned long start = (unsigned long)addr;
 
@@ -624,11 +630,13 @@ unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr,
 }
 
 /*
- * A vmalloc area being freed: if its first page is nonsensitive, unmap
- * them all. The pages' own deferred free flushes every TLB before they
- * are reused, and vmalloc flushes the range before reusing the address.
+ * An area mapped by asi_arch_map_area() being freed: if its first page
+ * is mapped, unmap them all. The caller flushes the TLBs before the
+ * memory is reused: for vmalloc, the pages' own deferred free, and
+ * vmalloc's flush before it reuses the address; for per-CPU memory,
+ * mm/asi/percpu.c.
  */
-void asi_arch_unmap_vmalloc(const void *addr, unsigned int nr)
+void asi_arch_unmap_area(const void *addr, unsigned int nr)
 {
 	pte_t *pte = asi_lookup_pte(asi_global_pgd, (unsigned long)addr);
 	unsigned int local;
