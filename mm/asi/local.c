@@ -86,6 +86,24 @@ struct asi *asi_local_current(void)
 	return current->asi.local;
 }
 
+/**
+ * asi_local_gfp() - the flag for memory allocated on a scope's behalf
+ *
+ * For a subsystem that allocates, for its caller, memory that the
+ * caller's restricted code will touch (SRCU's per-CPU read counters):
+ * inside an asi_local_begin() scope that names an instance, such memory
+ * is local to that instance.
+ *
+ * Return: __GFP_LOCAL_NONSENSITIVE in such a scope, 0 elsewhere.
+ */
+gfp_t asi_local_gfp(void)
+{
+	struct asi *asi = asi_local_current();
+
+	return asi && asi != asi_idle_asi ? __GFP_LOCAL_NONSENSITIVE : 0;
+}
+EXPORT_SYMBOL_GPL(asi_local_gfp);
+
 /* Called by kmalloc() for __GFP_LOCAL_NONSENSITIVE; NULL fails it. */
 struct kmem_cache *asi_local_kmalloc_cache(unsigned int index)
 {
