@@ -145,6 +145,7 @@ void asi_critical_end(void);
 
 bool asi_is_restricted(void);
 struct asi *asi_current(void);
+void asi_check_cr3(void);
 void asi_record_exits(struct asi_exit_record *rec);
 unsigned long asi_take_exits(struct asi_exit_record *rec,
 			     struct asi_exit_record *out);
@@ -242,6 +243,12 @@ struct kmem_cache *asi_local_kmalloc_cache(unsigned int index);
 struct kmem_cache *asi_kmem_cache_create(struct asi *asi, const char *name,
 					 unsigned int size, unsigned int align,
 					 slab_flags_t flags, void (*ctor)(void *));
+struct kmem_cache *asi_kmem_cache_create_usercopy(struct asi *asi, const char *name,
+						  unsigned int size, unsigned int align,
+						  slab_flags_t flags,
+						  unsigned int useroffset,
+						  unsigned int usersize,
+						  void (*ctor)(void *));
 void asi_kmem_cache_destroy(struct kmem_cache *s);
 
 void __asi_percpu_round(size_t *size, size_t *align, gfp_t gfp);
@@ -383,6 +390,8 @@ static inline void asi_critical_end(void) { }
 static inline bool asi_is_restricted(void) { return false; }
 
 static inline struct asi *asi_current(void) { return NULL; }
+
+static __always_inline void asi_check_cr3(void) { }
 
 static inline struct asi *asi_target(void) { return NULL; }
 

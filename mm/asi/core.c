@@ -716,6 +716,28 @@ noinstr void __asi_intr_exit(unsigned long state)
 }
 
 /**
+ * asi_check_cr3() - make ASI's state agree with a CR3 loaded behind its back
+ *
+ * For a caller that had the CPU load the restricted CR3 of the last
+ * asi_enter() without ASI, as a VMX exit does from the HOST_CR3 that KVM
+ * took from CR3 while restricted. If an ASI exit happened after that
+ * value was taken, ASI's state says full while the CPU now runs on the
+ * restricted table, and every access to memory it does not map would
+ * fault again and again. Go back to the full table then, and report it
+ * once: the caller must not leave ASI in that window. Interrupts off.
+ */
+noinstr void asi_check_cr3(void)
+{
+	if (likely(this_cpu_read(asi_cpu_page.cpu.curr)))
+		return;
+	asi_write_cr3(this_cpu_read(asi_cpu_page.cpu.arch.full_cr3));
+	instrumentation_begin();
+	WARN_ONCE(1, "asi: the CPU was sent back to a restricted table ASI had left\n");
+	instrumentation_end();
+}
+EXPORT_SYMBOL_GPL(asi_check_cr3);
+
+/**
  * asi_context_switch() - the scheduler's safety net
  * @prev: the task being switched away from
  *

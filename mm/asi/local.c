@@ -117,13 +117,16 @@ struct kmem_cache *asi_local_kmalloc_cache(unsigned int index)
 }
 
 /**
- * asi_kmem_cache_create() - a slab cache local to one instance
+ * asi_kmem_cache_create_usercopy() - a slab cache local to one instance
  * @asi: the instance whose restricted address space maps the objects
- * @name: as for kmem_cache_create()
- * @size: as for kmem_cache_create()
- * @align: as for kmem_cache_create()
- * @flags: as for kmem_cache_create(); SLAB_LOCAL_NONSENSITIVE is added
- * @ctor: as for kmem_cache_create()
+ * @name: as for kmem_cache_create_usercopy()
+ * @size: as for kmem_cache_create_usercopy()
+ * @align: as for kmem_cache_create_usercopy()
+ * @flags: as for kmem_cache_create_usercopy(); SLAB_LOCAL_NONSENSITIVE is
+ *	added
+ * @useroffset: as for kmem_cache_create_usercopy()
+ * @usersize: as for kmem_cache_create_usercopy()
+ * @ctor: as for kmem_cache_create_usercopy()
  *
  * The cache's slabs are zeroed and mapped in @asi only, whatever the
  * context that allocates from it, and it never merges with another. The
@@ -133,19 +136,43 @@ struct kmem_cache *asi_local_kmalloc_cache(unsigned int index)
  * Context: process context, may sleep.
  * Return: the cache, or NULL.
  */
-struct kmem_cache *asi_kmem_cache_create(struct asi *asi, const char *name,
-					 unsigned int size, unsigned int align,
-					 slab_flags_t flags, void (*ctor)(void *))
+struct kmem_cache *asi_kmem_cache_create_usercopy(struct asi *asi, const char *name,
+						  unsigned int size, unsigned int align,
+						  slab_flags_t flags,
+						  unsigned int useroffset,
+						  unsigned int usersize,
+						  void (*ctor)(void *))
 {
 	struct kmem_cache *s;
 
 	if (WARN_ON_ONCE(!asi || asi == asi_idle_asi ||
 			 (flags & SLAB_GLOBAL_NONSENSITIVE)))
 		return NULL;
-	s = kmem_cache_create(name, size, align, flags | SLAB_LOCAL_NONSENSITIVE, ctor);
+	s = kmem_cache_create_usercopy(name, size, align, flags | SLAB_LOCAL_NONSENSITIVE,
+				       useroffset, usersize, ctor);
 	if (s)
 		s->asi = asi_get(asi);
 	return s;
+}
+EXPORT_SYMBOL_GPL(asi_kmem_cache_create_usercopy);
+
+/**
+ * asi_kmem_cache_create() - a local slab cache with no user copies
+ * @asi: as for asi_kmem_cache_create_usercopy()
+ * @name: as for kmem_cache_create()
+ * @size: as for kmem_cache_create()
+ * @align: as for kmem_cache_create()
+ * @flags: as for kmem_cache_create()
+ * @ctor: as for kmem_cache_create()
+ *
+ * Return: the cache, or NULL.
+ */
+struct kmem_cache *asi_kmem_cache_create(struct asi *asi, const char *name,
+					 unsigned int size, unsigned int align,
+					 slab_flags_t flags, void (*ctor)(void *))
+{
+	return asi_kmem_cache_create_usercopy(asi, name, size, align, flags,
+					      0, 0, ctor);
 }
 EXPORT_SYMBOL_GPL(asi_kmem_cache_create);
 
@@ -187,8 +214,10 @@ int asi_local_init(struct asi *asi)
 				 asi->generation, size);
 		if (!name)
 			goto fail;
-		asi->kmalloc[i] = kmem_cache_create(name, size, 0,
-						    SLAB_LOCAL_NONSENSITIVE, NULL);
+		/* Like kmalloc's own caches, copyable to and from user space. */
+		asi->kmalloc[i] = kmem_cache_create_usercopy(name, size, 0,
+							     SLAB_LOCAL_NONSENSITIVE,
+							     0, size, NULL);
 		kfree(name);
 		if (!asi->kmalloc[i])
 			goto fail;

@@ -36,6 +36,12 @@
  *   sensitive has been mapped since, so VMX skips its own L1D flush. If
  *   a fault in the vendor's pre-entry code left the instance, the entry
  *   is unprotected and VMX flushes as it always did.
+ * - VMX only, right after it: HOST_CR3 from CR3 itself, so that the exit
+ *   comes back to the address space of the entry (SVM's VMRUN saves and
+ *   restores the host's CR3 by itself). Nothing may leave the instance
+ *   from there to VMLAUNCH; asi_check_cr3() after the exit catches a bug
+ *   that does, which would otherwise leave the CPU on the restricted
+ *   table while ASI's state says full.
  * - No asi_exit() after VM exit: the exit handlers run restricted, and the
  *   first touch of memory the instance does not map leaves it (an ASI
  *   fault). That is the point: most exits never leave.
@@ -192,8 +198,13 @@ struct kvm *kvm_arch_alloc_vm(void)
 	}
 	if (asi) {
 		gfp |= __GFP_LOCAL_NONSENSITIVE;
-		vcpus = asi_kmem_cache_create(asi, "kvm_vcpu", kvm_vcpu_size,
-					      kvm_vcpu_align, SLAB_ACCOUNT, NULL);
+		/* The user-copy region of kvm_main.c's kvm_vcpu_cache. */
+		vcpus = asi_kmem_cache_create_usercopy(asi, "kvm_vcpu", kvm_vcpu_size,
+						       kvm_vcpu_align, SLAB_ACCOUNT,
+						       offsetof(struct kvm_vcpu, arch),
+						       offsetofend(struct kvm_vcpu, stats_id) -
+						       offsetof(struct kvm_vcpu, arch),
+						       NULL);
 		if (!vcpus) {
 			asi_put(asi);
 			if (kvm_asi_mode == KVM_ASI_FORCE)
@@ -224,6 +235,56 @@ void kvm_asi_free_vm(struct asi *asi, struct kmem_cache *vcpus)
 	if (vcpus)
 		asi_kmem_cache_destroy(vcpus);
 	asi_put(asi);
+}
+
+/**
+ * kvm_asi_kvmalloc() - kvmalloc() for what the VM's exit handlers read
+ * @kvm: the VM
+ * @size: how many bytes
+ * @gfp: the caller's flags
+ *
+ * The memory is local to the VM's instance when it has one: only the
+ * VM's own state belongs here.
+ *
+ * Return: the memory, to be freed with kvfree(), or NULL.
+ */
+void *kvm_asi_kvmalloc(struct kvm *kvm, size_t size, gfp_t gfp)
+{
+	struct asi_local_scope scope = asi_local_begin(kvm_asi_of(kvm));
+	void *p = kvmalloc(size, gfp | kvm_asi_gfp(kvm));
+
+	asi_local_end(scope);
+	return p;
+}
+
+/**
+ * kvm_asi_memdup_array_user() - vmemdup_array_user() into VM-local memory
+ * @kvm: the VM
+ * @src: the user array
+ * @n: its number of elements
+ * @size: the size of one
+ *
+ * For tables the VMM hands KVM that exit handlers search, such as the
+ * vCPU's CPUID entries.
+ *
+ * Return: the copy, to be freed with kvfree(), or an ERR_PTR().
+ */
+void *kvm_asi_memdup_array_user(struct kvm *kvm, const void __user *src,
+				size_t n, size_t size)
+{
+	size_t bytes;
+	void *p;
+
+	if (check_mul_overflow(n, size, &bytes))
+		return ERR_PTR(-EOVERFLOW);
+	p = kvm_asi_kvmalloc(kvm, bytes, GFP_USER);
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(p, src, bytes)) {
+		kvfree(p);
+		return ERR_PTR(-EFAULT);
+	}
+	return p;
 }
 
 /* KVM_CHECK_EXTENSION(KVM_CAP_X86_ASI): 0 off, 1 optin, 2 force. */

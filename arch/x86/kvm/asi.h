@@ -19,6 +19,9 @@ void kvm_asi_leave(struct kvm_vcpu *vcpu);
 bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu);
 void kvm_asi_vcpu_destroy(struct kvm_vcpu *vcpu);
 void kvm_asi_vcpu_debugfs(struct kvm_vcpu *vcpu, struct dentry *dir);
+void *kvm_asi_kvmalloc(struct kvm *kvm, size_t size, gfp_t gfp);
+void *kvm_asi_memdup_array_user(struct kvm *kvm, const void __user *src,
+				size_t n, size_t size);
 
 static inline struct asi *kvm_asi_of(struct kvm *kvm)
 {
@@ -32,6 +35,12 @@ static inline struct asi *kvm_asi_of(struct kvm *kvm)
 static inline gfp_t kvm_asi_gfp(struct kvm *kvm)
 {
 	return kvm->arch.asi ? __GFP_LOCAL_NONSENSITIVE : 0;
+}
+
+/* Does this vCPU run in its VM's instance (this KVM_RUN)? */
+static __always_inline bool kvm_asi_ready(struct kvm_vcpu *vcpu)
+{
+	return vcpu->arch.asi.ready;
 }
 
 /* Right before VM entry, interrupts off: see "Where KVM switches". */
@@ -59,6 +68,11 @@ static inline void kvm_asi_free_vm(struct asi *asi, struct kmem_cache *vcpus) { 
 static inline void kvm_asi_run_begin(struct kvm_vcpu *vcpu) { }
 static inline void kvm_asi_run_end(struct kvm_vcpu *vcpu) { }
 static inline void kvm_asi_enter(struct kvm_vcpu *vcpu) { }
+static __always_inline bool kvm_asi_ready(struct kvm_vcpu *vcpu)
+{
+	return false;
+}
+
 static inline void kvm_asi_leave(struct kvm_vcpu *vcpu) { }
 static __always_inline bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu)
 {
@@ -78,6 +92,18 @@ static inline struct asi *kvm_asi_of(struct kvm *kvm)
 static inline gfp_t kvm_asi_gfp(struct kvm *kvm)
 {
 	return 0;
+}
+
+static inline void *kvm_asi_kvmalloc(struct kvm *kvm, size_t size, gfp_t gfp)
+{
+	return kvmalloc(size, gfp);
+}
+
+static inline void *kvm_asi_memdup_array_user(struct kvm *kvm,
+					      const void __user *src,
+					      size_t n, size_t size)
+{
+	return vmemdup_array_user(src, n, size);
 }
 #endif
 
