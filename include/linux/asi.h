@@ -134,6 +134,8 @@ struct asi *asi_get(struct asi *asi);
 void asi_put(struct asi *asi);
 void *asi_owner(struct asi *asi);
 struct asi_class *asi_class_of(struct asi *asi);
+bool asi_maps(struct asi *asi, const void *addr);
+long asi_audit(struct asi *asi, unsigned int *violations);
 
 int asi_task_init(void);
 
@@ -376,6 +378,14 @@ static inline void asi_put(struct asi *asi) { }
 static inline void *asi_owner(struct asi *asi) { return NULL; }
 
 static inline struct asi_class *asi_class_of(struct asi *asi) { return NULL; }
+
+static inline bool asi_maps(struct asi *asi, const void *addr) { return false; }
+
+static inline long asi_audit(struct asi *asi, unsigned int *violations)
+{
+	*violations = 0;
+	return 0;
+}
 
 static inline int asi_task_init(void) { return -EOPNOTSUPP; }
 

@@ -574,3 +574,84 @@ void kvm_asi_vcpu_debugfs(struct kvm_vcpu *vcpu, struct dentry *dir)
 		debugfs_create_file("asi_exits", 0444, dir, vcpu,
 				    &kvm_asi_exits_fops);
 }
+
+static const char *kvm_asi_mapped(struct asi *asi, const void *addr)
+{
+	return asi_maps(asi, addr) ? "mapped" : "unmapped";
+}
+
+/* What the exit handlers reach first of a vCPU: see "Local to the VM". */
+static void kvm_asi_show_vcpus(struct seq_file *m, struct asi *asi,
+			       struct kvm *kvm, const char *whose)
+{
+	struct kvm_vcpu *vcpu;
+	unsigned long i;
+
+	kvm_for_each_vcpu(i, vcpu, kvm) {
+		seq_printf(m, "%s vcpu%lu %s\n", whose, i, kvm_asi_mapped(asi, vcpu));
+		seq_printf(m, "%s vcpu%lu.run %s\n", whose, i,
+			   kvm_asi_mapped(asi, vcpu->run));
+		if (vcpu->arch.apic)
+			seq_printf(m, "%s vcpu%lu.apic %s\n", whose, i,
+				   kvm_asi_mapped(asi, vcpu->arch.apic));
+	}
+}
+
+/*
+ * debugfs kvm/<pid>-<fd>/asi_isolation: what the VM's instance maps,
+ * checked while the VM may be running. The audit of the instance (every
+ * page mapped must have been declared for it, or globally), then probes,
+ * one line each, "<whose> <object> mapped|unmapped": this VM's own
+ * structures, which its exit handlers use; a buffer and a page the host
+ * allocates for the occasion and the VMM's mm_struct; and the same
+ * structures of every other VM. Only "self" may say mapped.
+ */
+static int kvm_asi_isolation_show(struct seq_file *m, void *v)
+{
+	struct kvm *kvm = m->private, *other;
+	struct asi *asi = kvm->arch.asi;
+	unsigned int violations;
+	struct page *page;
+	void *buf;
+	long pages;
+
+	pages = asi_audit(asi, &violations);
+	seq_printf(m, "audit_pages %ld\naudit_violations %u\n", pages, violations);
+
+	seq_printf(m, "self kvm %s\n", kvm_asi_mapped(asi, kvm));
+	kvm_asi_show_vcpus(m, asi, kvm, "self");
+
+	buf = kmalloc(64, GFP_KERNEL);
+	page = alloc_page(GFP_KERNEL);
+	if (!buf || !page) {
+		kfree(buf);
+		if (page)
+			__free_page(page);
+		return -ENOMEM;
+	}
+	seq_printf(m, "host kmalloc %s\n", kvm_asi_mapped(asi, buf));
+	seq_printf(m, "host page %s\n", kvm_asi_mapped(asi, page_address(page)));
+	kfree(buf);
+	__free_page(page);
+	if (current->mm)
+		seq_printf(m, "host mm %s\n", kvm_asi_mapped(asi, current->mm));
+
+	/* vCPUs are freed only after their VM left vm_list, under kvm_lock. */
+	mutex_lock(&kvm_lock);
+	list_for_each_entry(other, &vm_list, vm_list) {
+		if (other == kvm)
+			continue;
+		seq_printf(m, "other kvm %s\n", kvm_asi_mapped(asi, other));
+		kvm_asi_show_vcpus(m, asi, other, "other");
+	}
+	mutex_unlock(&kvm_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(kvm_asi_isolation);
+
+void kvm_asi_vm_debugfs(struct kvm *kvm)
+{
+	if (kvm->arch.asi)
+		debugfs_create_file("asi_isolation", 0400, kvm->debugfs_dentry,
+				    kvm, &kvm_asi_isolation_fops);
+}

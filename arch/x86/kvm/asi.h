@@ -19,6 +19,7 @@ void kvm_asi_leave(struct kvm_vcpu *vcpu);
 bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu);
 void kvm_asi_vcpu_destroy(struct kvm_vcpu *vcpu);
 void kvm_asi_vcpu_debugfs(struct kvm_vcpu *vcpu, struct dentry *dir);
+void kvm_asi_vm_debugfs(struct kvm *kvm);
 void *kvm_asi_kvmalloc(struct kvm *kvm, size_t size, gfp_t gfp);
 void *kvm_asi_memdup_array_user(struct kvm *kvm, const void __user *src,
 				size_t n, size_t size);
@@ -83,6 +84,7 @@ static __always_inline void kvm_asi_vm_exit(struct kvm_vcpu *vcpu, u32 code) { }
 static inline void kvm_asi_vcpu_destroy(struct kvm_vcpu *vcpu) { }
 static inline void kvm_asi_vcpu_debugfs(struct kvm_vcpu *vcpu,
 					struct dentry *dir) { }
+static inline void kvm_asi_vm_debugfs(struct kvm *kvm) { }
 
 static inline struct asi *kvm_asi_of(struct kvm *kvm)
 {

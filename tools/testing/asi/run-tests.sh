@@ -8,7 +8,9 @@
 #      upstream KVM selftests with asi=on, with asi=off and with every VM
 #      given an ASI instance (kvm.asi=force), KVM_CAP_X86_ASI under
 #      kvm.asi=optin (kvm-asi-cap), the exit loops with their ASI
-#      statistics (kvm-asi-exits), the demo VMM's exit table, ASI's debugfs counters (asi-state), fault
+#      statistics (kvm-asi-exits), 4 vCPUs for 60 s with the running VM's
+#      instance audited every second (kvm-asi-isolation), the demo VMM's
+#      exit table without and with ASI, ASI's debugfs counters (asi-state), fault
 #      injection on every allocation ASI makes (asi-fault-inject)
 #   4. the harness's own negative check: a provoked WARNING must fail a run;
 #      the same for ASI's warning on a sensitive access in a critical section
@@ -95,7 +97,8 @@ if "$ASI_HARNESS/build-userspace.sh"; then
 	guest_suite qemu kvm-selftests 900 "asi=on kvm.asi=force" kvm-asi-force
 	guest_suite qemu kvm-asi-cap 300 "asi=on kvm.asi=optin"
 	guest_suite qemu kvm-asi-exits 300 "asi=on kvm.asi=optin"
-	guest_suite qemu vmm 300 asi=on
+	guest_suite qemu kvm-asi-isolation 400 "asi=on kvm.asi=optin"
+	guest_suite qemu vmm 300 "asi=on kvm.asi=optin"
 	guest_suite qemu asi-state 300 asi=on
 	guest_suite qemu asi-fault-inject 600 asi=on
 
