@@ -9,7 +9,8 @@ H := tools/testing/asi
 all: help
 
 help:
-	@echo "make run       build, boot in QEMU, run the demo VM, print its exit table"
+	@echo "make run       build, boot in QEMU, run the demo VM without and with ASI,"
+	@echo "               print its exit table (EMU=bochs: in Bochs, VMX)"
 	@echo "make test      everything: builds, KUnit, in-guest tests, checks -> 'N passed, N failed'"
 	@echo "make tree      assemble build/linux (Debian 6.12 + patches/ + new files)"
 	@echo "make kernel    build the test kernel (GCC, ccache) in build/kernel"
@@ -47,7 +48,7 @@ guest: userspace
 	$(H)/qemu-run.sh $(SUITE)
 
 run:
-	$(H)/run-demo.sh
+	$(H)/run-demo.sh $(EMU)
 
 test:
 	$(H)/run-tests.sh
