@@ -49,6 +49,7 @@ enum kvm_stat {
 	ST_L1D_FLUSH, ST_RESTRICTED, ST_LEFT, ST_UNPROT, ST_ASI_EXITS,
 	ST_FLUSHES, ST_SKIPPED, NR_STATS
 };
+
 static const char * const stat_names[NR_STATS] = {
 	"exits", "irq_exits", "io_exits", "halt_exits", "pf_taken",
 	"l1d_flush", "asi_exits_restricted", "asi_exits_left",
