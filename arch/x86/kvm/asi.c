@@ -258,6 +258,26 @@ void *kvm_asi_kvmalloc(struct kvm *kvm, size_t size, gfp_t gfp)
 }
 
 /**
+ * kvm_asi_kzalloc() - kzalloc() for what the VM's exit handlers read
+ * @kvm: the VM
+ * @size: how many bytes
+ * @gfp: the caller's flags
+ *
+ * As kvm_asi_kvmalloc(), for objects freed with kfree(): the VM's
+ * interrupt controllers, for example.
+ *
+ * Return: zeroed memory, or NULL.
+ */
+void *kvm_asi_kzalloc(struct kvm *kvm, size_t size, gfp_t gfp)
+{
+	struct asi_local_scope scope = asi_local_begin(kvm_asi_of(kvm));
+	void *p = kzalloc(size, gfp | kvm_asi_gfp(kvm));
+
+	asi_local_end(scope);
+	return p;
+}
+
+/**
  * kvm_asi_memdup_array_user() - vmemdup_array_user() into VM-local memory
  * @kvm: the VM
  * @src: the user array

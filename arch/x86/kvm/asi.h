@@ -21,6 +21,7 @@ void kvm_asi_vcpu_destroy(struct kvm_vcpu *vcpu);
 void kvm_asi_vcpu_debugfs(struct kvm_vcpu *vcpu, struct dentry *dir);
 void kvm_asi_vm_debugfs(struct kvm *kvm);
 void *kvm_asi_kvmalloc(struct kvm *kvm, size_t size, gfp_t gfp);
+void *kvm_asi_kzalloc(struct kvm *kvm, size_t size, gfp_t gfp);
 void *kvm_asi_memdup_array_user(struct kvm *kvm, const void __user *src,
 				size_t n, size_t size);
 
@@ -99,6 +100,11 @@ static inline gfp_t kvm_asi_gfp(struct kvm *kvm)
 static inline void *kvm_asi_kvmalloc(struct kvm *kvm, size_t size, gfp_t gfp)
 {
 	return kvmalloc(size, gfp);
+}
+
+static inline void *kvm_asi_kzalloc(struct kvm *kvm, size_t size, gfp_t gfp)
+{
+	return kzalloc(size, gfp);
 }
 
 static inline void *kvm_asi_memdup_array_user(struct kvm *kvm,

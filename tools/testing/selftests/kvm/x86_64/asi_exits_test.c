@@ -38,16 +38,22 @@
 #define NPF_GPA		0x10000000UL	/* far above the test's own memory */
 #define NPF_PAGES	64
 #define NPF_ROUNDS	32
+#define HLT_LOOPS	100
+#define TIMER_VECTOR	0xec
+#define TIMER_NS	1000000		/* 1 ms: long enough for the vCPU to sleep */
+#define MMIO_GPA	0x20000000UL	/* no memslot: the VMM completes it */
+#define MMIO_LOOPS	100
 
 enum {
-	PH_WARMUP = 1, PH_CPUID, PH_RDMSR, PH_HCALL, PH_X2APIC, PH_NPF_TOUCH, PH_NPF_WP,
-	PH_IO, PH_DONE
+	PH_WARMUP = 1, PH_CPUID, PH_RDMSR, PH_HCALL, PH_X2APIC, PH_NPF_TOUCH,
+	PH_NPF_WP, PH_HLT, PH_MMIO, PH_IO, PH_DONE
 };
 
 static const char *const phase_names[] = {
 	[PH_WARMUP] = "warm-up", [PH_CPUID] = "cpuid", [PH_RDMSR] = "rdmsr apicbase",
 	[PH_HCALL] = "hypercall", [PH_X2APIC] = "x2apic tpr/lvt/eoi",
 	[PH_NPF_TOUCH] = "npf first touch", [PH_NPF_WP] = "npf write-prot",
+	[PH_HLT] = "hlt (sleeps)", [PH_MMIO] = "mmio to user",
 	[PH_IO] = "pio to user",
 };
 
@@ -97,6 +103,37 @@ static void x2apic_loop(uint32_t n)
 	}
 }
 
+static uint32_t timer_irqs;
+
+static void guest_timer_handler(struct ex_regs *regs)
+{
+	WRITE_ONCE(timer_irqs, timer_irqs + 1);
+	x2apic_write_reg(APIC_EOI, 0);
+}
+
+/*
+ * HLT until the APIC timer fires, 1 ms later: KVM puts the vCPU to sleep
+ * (it must leave the restricted space for that) and the timer wakes it.
+ */
+static void hlt_loop(uint32_t n)
+{
+	uint32_t i;
+
+	x2apic_write_reg(APIC_TDCR, 0xb);	/* divide by 1 */
+	for (i = 0; i < n; i++) {
+		x2apic_write_reg(APIC_LVTT, APIC_LVT_TIMER_ONESHOT | TIMER_VECTOR);
+		x2apic_write_reg(APIC_TMICT, TIMER_NS);
+		asm volatile("sti; hlt; cli");
+		/*
+		 * The round's interrupt came. Not "exactly": once in seven
+		 * runs under QEMU's nested SVM an extra one came (with
+		 * kvm.asi=force on the lockdep kernel), not yet explained.
+		 */
+		GUEST_ASSERT(READ_ONCE(timer_irqs) > i);
+	}
+	x2apic_write_reg(APIC_LVTT, APIC_LVT_MASKED);
+}
+
 static void guest_code(void)
 {
 	uint32_t a, c, d, b0, i;
@@ -135,6 +172,13 @@ static void guest_code(void)
 		GUEST_SYNC2(PH_NPF_WP, v);
 	}
 
+	hlt_loop(HLT_LOOPS);
+	GUEST_SYNC2(PH_HLT, READ_ONCE(timer_irqs));
+
+	for (i = 0; i < MMIO_LOOPS; i++)
+		WRITE_ONCE(*(uint64_t *)MMIO_GPA, i);
+	GUEST_SYNC2(PH_MMIO, 0);
+
 	for (i = 0; i < IO_LOOPS; i++)
 		GUEST_SYNC2(PH_IO, i);
 	GUEST_SYNC2(PH_DONE, 0);
@@ -144,7 +188,7 @@ static const char *const stat_names[] = {
 	"exits", "asi_exits_restricted", "asi_exits_left", "asi_exits",
 	"asi_left_fault", "asi_left_interrupt", "asi_left_explicit",
 	"asi_left_other", "asi_flushes", "asi_flushes_skipped",
-	"asi_unprotected_entries",
+	"asi_unprotected_entries", "halt_wakeup",
 };
 
 #define NR_STATS ARRAY_SIZE(stat_names)
@@ -152,7 +196,7 @@ static const char *const stat_names[] = {
 /* Indices into stat_names[]. */
 enum {
 	S_EXITS, S_RESTRICTED, S_LEFT, S_ASI_EXITS, S_FAULT, S_INTR,
-	S_EXPLICIT, S_OTHER, S_FLUSHES, S_SKIPPED, S_UNPROT,
+	S_EXPLICIT, S_OTHER, S_FLUSHES, S_SKIPPED, S_UNPROT, S_WAKEUP,
 };
 
 struct vcpu_stats {
@@ -250,6 +294,7 @@ int main(int argc, char *argv[])
 	struct ucall uc;
 	bool asi;
 	int phase, io_seen = 0;
+	uint64_t mmio_seen = 0;
 	unsigned int j;
 
 	/*
@@ -273,6 +318,8 @@ int main(int argc, char *argv[])
 		vm_enable_cap(vm, KVM_CAP_X86_ASI, 1);
 	asi = mode != 0;
 	vcpu = vm_vcpu_add(vm, 0, guest_code);
+	vm_install_exception_handler(vm, TIMER_VECTOR, guest_timer_handler);
+	virt_map(vm, MMIO_GPA, MMIO_GPA, 1);
 	/* Backed by the host before the guest touches it. */
 	vm_userspace_mem_region_add(vm, VM_MEM_SRC_ANONYMOUS, NPF_GPA, NPF_SLOT,
 				    NPF_PAGES, KVM_MEM_LOG_DIRTY_PAGES);
@@ -293,6 +340,18 @@ int main(int argc, char *argv[])
 	stats_read(&stats, before);
 	for (;;) {
 		vcpu_run(vcpu);
+		if (vcpu->run->exit_reason == KVM_EXIT_MMIO) {
+			struct kvm_run *run = vcpu->run;
+
+			TEST_ASSERT(run->mmio.is_write && run->mmio.len == 8 &&
+				    run->mmio.phys_addr == MMIO_GPA,
+				    "MMIO %s of %u bytes at %#llx",
+				    run->mmio.is_write ? "write" : "read",
+				    run->mmio.len, run->mmio.phys_addr);
+			TEST_ASSERT_EQ(*(uint64_t *)run->mmio.data, mmio_seen);
+			mmio_seen++;
+			continue;
+		}
 		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
 		switch (get_ucall(vcpu, &uc)) {
 		case UCALL_ABORT:
@@ -330,9 +389,11 @@ int main(int argc, char *argv[])
 		if (phase == PH_RDMSR)
 			TEST_ASSERT(uc.args[1] & MSR_IA32_APICBASE_ENABLE,
 				    "APIC base %#lx", uc.args[1]);
+		if (phase == PH_HLT && uc.args[1] != HLT_LOOPS)
+			pr_info("%lu timer interrupts for %d HLTs\n", uc.args[1], HLT_LOOPS);
 
 		if (!asi) {
-			for (j = S_RESTRICTED; j < NR_STATS; j++)
+			for (j = S_RESTRICTED; j <= S_UNPROT; j++)
 				TEST_ASSERT(!d[j], "ASI off, but %s moved by %lu",
 					    stat_names[j], d[j]);
 			continue;
@@ -349,7 +410,16 @@ int main(int argc, char *argv[])
 			TEST_ASSERT(fault_free_share(d) >= min_share,
 				    "%s: %.2f%% of exits without an ASI fault, want %.2f%%",
 				    phase_names[phase], fault_free_share(d), min_share);
-		/* Each exit to user space must leave. */
+		/* Each exit to user space, and each HLT that slept, must leave. */
+		if (phase == PH_MMIO)
+			TEST_ASSERT(mmio_seen == MMIO_LOOPS &&
+				    d[S_LEFT] + d[S_UNPROT] >= MMIO_LOOPS,
+				    "%lu of %lu exits to user space for MMIO left",
+				    d[S_LEFT] + d[S_UNPROT], mmio_seen);
+		if (phase == PH_HLT)
+			TEST_ASSERT(d[S_WAKEUP] && d[S_LEFT] + d[S_UNPROT] >= d[S_WAKEUP],
+				    "%lu HLTs slept, %lu exits left",
+				    d[S_WAKEUP], d[S_LEFT] + d[S_UNPROT]);
 		if (phase == PH_IO)
 			TEST_ASSERT(d[S_LEFT] + d[S_UNPROT] >= IO_LOOPS,
 				    "%lu of %d exits to user space left",
