@@ -9,6 +9,9 @@
 #     instructions (a CR3 write counts as one: a round trip has two, a
 #     reload one);
 #   - without icount, where it is emulated time (a ratio only).
+# Then KVM-ASI's exit throughput (x86_64/asi_exit_perf_test): CPUID, RDMSR
+# and port I/O loops in a VM without ASI and in one with it, in QEMU
+# (SVM, -icount) and in Bochs (VMX).
 # The kernel is the test kernel's configuration without lockdep
 # (build-kernel.sh bench), built here if needed.
 # A benchmark, not a test: it prints figures and fails only if it could
@@ -35,3 +38,23 @@ for k in $(awk '{ print $1 }' "$ASI_LOGS/bench-instructions.txt"); do
 		"$(awk -v k="$k" '$1 == k { print $2 }' "$ASI_LOGS/bench-instructions.txt")" \
 		"$(awk -v k="$k" '$1 == k { print $2 }' "$ASI_LOGS/bench-time.txt")"
 done
+
+# KVM-ASI: the same exit loops in a VM without ASI and in one with it.
+# Under QEMU (SVM, -icount: time counts instructions) every exit leaves
+# the restricted space (no NRIPS); under Bochs (VMX, time advances with
+# instructions) most are handled restricted.
+export ASI_QEMU_ARGS="-icount shift=0,align=off"
+kvm_log=$ASI_LOGS/bench-kvm-qemu.log
+"$ASI_HARNESS/qemu-run.sh" -t 900 -l "$kvm_log" -a "asi=on kvm.asi=optin" kvm-asi-bench \
+	>/dev/null || asi_die "the KVM benchmark failed in QEMU, see $kvm_log"
+unset ASI_QEMU_ARGS
+echo
+echo "KVM exits, QEMU (SVM, -icount):"
+tr -d '\r' <"$kvm_log" | sed -n 's/^asi-perf: //p'
+kvm_log=$ASI_LOGS/bench-kvm-bochs.log
+"$ASI_HARNESS/bochs-run.sh" -t 900 -l "$kvm_log" \
+	-a "asi=on kvm.asi=optin indirect_target_selection=off" kvm-asi-bench \
+	>/dev/null || asi_die "the KVM benchmark failed in Bochs, see $kvm_log"
+echo
+echo "KVM exits, Bochs (VMX):"
+tr -d '\r' <"$kvm_log" | sed -n 's/^asi-perf: //p'
