@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "asi_util.h"
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
@@ -54,37 +55,6 @@ static void guest_code(uint64_t n, uint64_t n_pio)
 	}
 }
 
-/* A vCPU's binary statistics, read by name. */
-struct vcpu_stats {
-	int fd;
-	struct kvm_stats_header header;
-	struct kvm_stats_desc *desc;
-};
-
-static void stats_open(struct vcpu_stats *st, struct kvm_vcpu *vcpu)
-{
-	st->fd = vcpu_get_stats_fd(vcpu);
-	read_stats_header(st->fd, &st->header);
-	st->desc = read_stats_descriptors(st->fd, &st->header);
-}
-
-static uint64_t read_stat(struct vcpu_stats *st, const char *name)
-{
-	struct kvm_stats_desc *d;
-	unsigned int i;
-	uint64_t v;
-
-	for (i = 0; i < st->header.num_desc; i++) {
-		d = get_stats_descriptor(st->desc, i, &st->header);
-		if (!strcmp(d->name, name)) {
-			read_stat_data(st->fd, &st->header, d, &v, 1);
-			return v;
-		}
-	}
-	TEST_FAIL("no vCPU statistic %s", name);
-	return 0;
-}
-
 struct sample {
 	double seconds;
 	uint64_t exits, asi_exits;
@@ -99,7 +69,7 @@ static double now(void)
 }
 
 /* One pass of the three loops; the sync exits around each are counted. */
-static void run_pass(struct kvm_vcpu *vcpu, struct vcpu_stats *st,
+static void run_pass(struct kvm_vcpu *vcpu, struct asi_vcpu_stats *st,
 		     struct sample *s)
 {
 	uint64_t exits = 0, asi_exits = 0;
@@ -112,25 +82,17 @@ static void run_pass(struct kvm_vcpu *vcpu, struct vcpu_stats *st,
 		if (vcpu->run->exit_reason == KVM_EXIT_IO &&
 		    vcpu->run->io.port == BENCH_PORT)
 			continue;
-		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-		switch (get_ucall(vcpu, &uc)) {
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-		case UCALL_SYNC:
-			break;
-		default:
-			TEST_FAIL("unexpected ucall %lu", uc.cmd);
-		}
+		asi_expect_sync(vcpu, &uc);
 		if (loop >= 0) {
 			s[loop].seconds += now() - t;
-			s[loop].exits += read_stat(st, "exits") - exits;
-			s[loop].asi_exits += read_stat(st, "asi_exits") - asi_exits;
+			s[loop].exits += asi_stat(st, "exits") - exits;
+			s[loop].asi_exits += asi_stat(st, "asi_exits") - asi_exits;
 		}
 		loop = uc.args[1];
 		if (loop == NR_LOOPS)
 			return;
-		exits = read_stat(st, "exits");
-		asi_exits = read_stat(st, "asi_exits");
+		exits = asi_stat(st, "exits");
+		asi_exits = asi_stat(st, "asi_exits");
 		t = now();
 	}
 }
@@ -154,15 +116,15 @@ int main(int argc, char *argv[])
 	uint64_t n = argc > 1 ? atoi_positive("rounds", argv[1]) : 10000;
 	uint64_t n_pio = n / 10 ? n / 10 : 1;
 	struct kvm_vcpu *vcpu_off, *vcpu_on;
-	struct vcpu_stats st_off, st_on;
+	struct asi_vcpu_stats st_off, st_on;
 	struct kvm_vm *vm_off, *vm_on;
 	int pass, l;
 
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_X86_ASI) == 1);
 	vcpu_off = create_vm(false, n, n_pio, &vm_off);
 	vcpu_on = create_vm(true, n, n_pio, &vm_on);
-	stats_open(&st_off, vcpu_off);
-	stats_open(&st_on, vcpu_on);
+	asi_stats_open(&st_off, vcpu_off);
+	asi_stats_open(&st_on, vcpu_on);
 
 	/* A first pass of each to warm up, then two of each, alternating. */
 	run_pass(vcpu_off, &st_off, warm);
@@ -183,10 +145,8 @@ int main(int argc, char *argv[])
 		       r_off, r_on, r_on / r_off,
 		       on[l].exits ? 1000.0 * on[l].asi_exits / on[l].exits : 0.0);
 	}
-	close(st_off.fd);
-	close(st_on.fd);
-	free(st_off.desc);
-	free(st_on.desc);
+	asi_stats_close(&st_off);
+	asi_stats_close(&st_on);
 	kvm_vm_free(vm_off);
 	kvm_vm_free(vm_on);
 	return 0;

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "apic.h"
+#include "asi_util.h"
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
@@ -199,40 +200,6 @@ enum {
 	S_EXPLICIT, S_OTHER, S_FLUSHES, S_SKIPPED, S_UNPROT, S_WAKEUP,
 };
 
-struct vcpu_stats {
-	int fd;
-	struct kvm_stats_header header;
-	struct kvm_stats_desc *desc;
-	int index[NR_STATS];
-};
-
-static void stats_open(struct vcpu_stats *s, struct kvm_vcpu *vcpu)
-{
-	unsigned int i, j;
-
-	s->fd = vcpu_get_stats_fd(vcpu);
-	read_stats_header(s->fd, &s->header);
-	s->desc = read_stats_descriptors(s->fd, &s->header);
-	for (j = 0; j < NR_STATS; j++) {
-		s->index[j] = -1;
-		for (i = 0; i < s->header.num_desc; i++)
-			if (!strcmp(get_stats_descriptor(s->desc, i, &s->header)->name,
-				    stat_names[j]))
-				s->index[j] = i;
-		TEST_ASSERT(s->index[j] >= 0, "no vCPU statistic %s", stat_names[j]);
-	}
-}
-
-static void stats_read(struct vcpu_stats *s, uint64_t *out)
-{
-	unsigned int j;
-
-	for (j = 0; j < NR_STATS; j++)
-		read_stat_data(s->fd, &s->header,
-			       get_stats_descriptor(s->desc, s->index[j], &s->header),
-			       &out[j], 1);
-}
-
 /* The per-exit-reason table KVM keeps in debugfs, if mounted. */
 static void print_reasons(struct kvm_vm *vm)
 {
@@ -288,7 +255,7 @@ int main(int argc, char *argv[])
 	int opt;
 	int mode = kvm_check_cap(KVM_CAP_X86_ASI);
 	uint32_t a, b0, c, dx;
-	struct vcpu_stats stats;
+	struct asi_vcpu_stats stats;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	struct ucall uc;
@@ -325,7 +292,7 @@ int main(int argc, char *argv[])
 				    NPF_PAGES, KVM_MEM_LOG_DIRTY_PAGES);
 	virt_map(vm, NPF_GPA, NPF_GPA, NPF_PAGES);
 	memset(addr_gpa2hva(vm, NPF_GPA), 0xff, NPF_PAGES * PAGE_SIZE);
-	stats_open(&stats, vcpu);
+	asi_stats_open(&stats, vcpu);
 	cpuid(0, &a, &b0, &c, &dx);
 
 	ksft_print_header();
@@ -337,7 +304,7 @@ int main(int argc, char *argv[])
 		"intr", "expl", "other", "flushes", "skipped", "unprot",
 		"restr%", "nofault%");
 
-	stats_read(&stats, before);
+	asi_stats_read(&stats, stat_names, NR_STATS, before);
 	for (;;) {
 		vcpu_run(vcpu);
 		if (vcpu->run->exit_reason == KVM_EXIT_MMIO) {
@@ -352,15 +319,7 @@ int main(int argc, char *argv[])
 			mmio_seen++;
 			continue;
 		}
-		TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
-		switch (get_ucall(vcpu, &uc)) {
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-		case UCALL_SYNC:
-			break;
-		default:
-			TEST_FAIL("unexpected ucall %lu", uc.cmd);
-		}
+		asi_expect_sync(vcpu, &uc);
 		phase = uc.args[0];
 		if (phase == PH_IO && ++io_seen < IO_LOOPS)
 			continue;
@@ -372,7 +331,7 @@ int main(int argc, char *argv[])
 		if (phase == PH_DONE)
 			break;
 
-		stats_read(&stats, after);
+		asi_stats_read(&stats, stat_names, NR_STATS, after);
 		for (j = 0; j < NR_STATS; j++)
 			d[j] = after[j] - before[j];
 		memcpy(before, after, sizeof(before));
@@ -427,8 +386,7 @@ int main(int argc, char *argv[])
 	}
 
 	print_reasons(vm);
-	close(stats.fd);
-	free(stats.desc);
+	asi_stats_close(&stats);
 	kvm_vm_free(vm);
 	ksft_test_result_pass("guest results and ASI statistics, mode %d\n", mode);
 	ksft_finished();

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "apic.h"
+#include "asi_util.h"
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
@@ -73,24 +74,11 @@ static bool stop;
 
 static void read_vcpu_stats(struct kvm_vcpu *vcpu, uint64_t *out)
 {
-	struct kvm_stats_header header;
-	struct kvm_stats_desc *desc;
-	unsigned int i, j;
-	int fd = vcpu_get_stats_fd(vcpu);
+	struct asi_vcpu_stats st;
 
-	read_stats_header(fd, &header);
-	desc = read_stats_descriptors(fd, &header);
-	for (j = 0; j < NR_STATS; j++) {
-		for (i = 0; i < header.num_desc; i++)
-			if (!strcmp(get_stats_descriptor(desc, i, &header)->name,
-				    stat_names[j]))
-				break;
-		TEST_ASSERT(i < header.num_desc, "no vCPU statistic %s", stat_names[j]);
-		read_stat_data(fd, &header, get_stats_descriptor(desc, i, &header),
-			       &out[j], 1);
-	}
-	free(desc);
-	close(fd);
+	asi_stats_open(&st, vcpu);
+	asi_stats_read(&st, stat_names, NR_STATS, out);
+	asi_stats_close(&st);
 }
 
 static void *vcpu_thread(void *arg)
@@ -101,15 +89,7 @@ static void *vcpu_thread(void *arg)
 
 	while (!READ_ONCE(stop)) {
 		vcpu_run(r->vcpu);
-		TEST_ASSERT_KVM_EXIT_REASON(r->vcpu, KVM_EXIT_IO);
-		switch (get_ucall(r->vcpu, &uc)) {
-		case UCALL_ABORT:
-			REPORT_GUEST_ASSERT(uc);
-		case UCALL_SYNC:
-			break;
-		default:
-			TEST_FAIL("unexpected ucall %lu", uc.cmd);
-		}
+		asi_expect_sync(r->vcpu, &uc);
 		/* The guest's loop counter: nothing lost, nothing repeated. */
 		TEST_ASSERT(!r->syncs || uc.args[1] == last + SYNC_EVERY,
 			    "vCPU %u: sync %lu after %lu", r->vcpu->id,
@@ -218,7 +198,7 @@ int main(int argc, char *argv[])
 	/* The other VM: its vCPU has run, so all it allocates exists. */
 	other = create_asi_vm(mode, 1, &other_vcpu);
 	vcpu_run(other_vcpu);
-	TEST_ASSERT_EQ(get_ucall(other_vcpu, &uc), UCALL_SYNC);
+	asi_expect_sync(other_vcpu, &uc);
 
 	vm = create_asi_vm(mode, nr_vcpus, vcpus);
 	snprintf(path, sizeof(path), "/sys/kernel/debug/kvm/%d-%d/asi_isolation",

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the KVM-ASI selftests share: reading a vCPU's binary statistics by
+ * name (this library reads only a VM's, __vm_get_stat()), and checking
+ * that the guest stopped at a GUEST_SYNC.
+ */
+#ifndef SELFTEST_KVM_ASI_UTIL_H
+#define SELFTEST_KVM_ASI_UTIL_H
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "ucall_common.h"
+
+struct asi_vcpu_stats {
+	int fd;
+	struct kvm_stats_header header;
+	struct kvm_stats_desc *desc;
+};
+
+static inline void asi_stats_open(struct asi_vcpu_stats *st, struct kvm_vcpu *vcpu)
+{
+	st->fd = vcpu_get_stats_fd(vcpu);
+	read_stats_header(st->fd, &st->header);
+	st->desc = read_stats_descriptors(st->fd, &st->header);
+}
+
+static inline void asi_stats_close(struct asi_vcpu_stats *st)
+{
+	free(st->desc);
+	close(st->fd);
+}
+
+/* Read the statistics called @names[0..@n) into @out; each must exist. */
+static inline void asi_stats_read(struct asi_vcpu_stats *st,
+				  const char *const *names, unsigned int n,
+				  uint64_t *out)
+{
+	unsigned int i, j;
+
+	for (j = 0; j < n; j++) {
+		for (i = 0; i < st->header.num_desc; i++)
+			if (!strcmp(get_stats_descriptor(st->desc, i, &st->header)->name,
+				    names[j]))
+				break;
+		TEST_ASSERT(i < st->header.num_desc, "no vCPU statistic %s", names[j]);
+		read_stat_data(st->fd, &st->header,
+			       get_stats_descriptor(st->desc, i, &st->header), &out[j], 1);
+	}
+}
+
+static inline uint64_t asi_stat(struct asi_vcpu_stats *st, const char *name)
+{
+	uint64_t v;
+
+	asi_stats_read(st, &name, 1, &v);
+	return v;
+}
+
+/* The vCPU stopped at the guest's GUEST_SYNC: anything else fails. */
+static inline void asi_expect_sync(struct kvm_vcpu *vcpu, struct ucall *uc)
+{
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	switch (get_ucall(vcpu, uc)) {
+	case UCALL_SYNC:
+		break;
+	case UCALL_ABORT:
+		REPORT_GUEST_ASSERT(*uc);
+		break;
+	default:
+		TEST_FAIL("unexpected ucall %lu", uc->cmd);
+	}
+}
+
+#endif /* SELFTEST_KVM_ASI_UTIL_H */
