@@ -102,7 +102,9 @@ for f in "${now[@]}"; do
 done
 # Drop links to files that left the repository.
 comm -23 <(sort -u "$overlay") <(printf '%s\n' "${now[@]}") | while read -r f; do
-	[ -n "$f" ] && [ -L "$ASI_TREE/$f" ] && rm -f "$ASI_TREE/$f"
+	if [ -n "$f" ] && [ -L "$ASI_TREE/$f" ]; then
+		rm -f "$ASI_TREE/$f"
+	fi
 done
 printf '%s\n' "${now[@]}" >"$overlay"
 asi_log "tree ready: $ASI_TREE (${#series[@]} patches, ${#now[@]} new files)"
