@@ -172,6 +172,7 @@ void kvm_asi_init(void)
 
 void kvm_asi_exit(void)
 {
+	kvm_asi_baseline_free();
 	if (kvm_asi_class && !asi_unregister_class(kvm_asi_class))
 		kvm_asi_class = NULL;
 }
@@ -186,9 +187,14 @@ struct kvm *kvm_arch_alloc_vm(void)
 	struct asi_local_scope scope;
 	struct asi *asi = NULL;
 	gfp_t gfp = GFP_KERNEL_ACCOUNT | __GFP_ZERO;
+	int flush_kick;
 	struct kvm *kvm;
 
-	if (kvm_asi_class) {
+	/* A baseline VM gets no instance: see asi_baseline.c. */
+	flush_kick = kvm_asi_mode == KVM_ASI_FORCE ? 0 : kvm_asi_baseline_prepare();
+	if (flush_kick < 0)
+		return NULL;
+	if (kvm_asi_class && !flush_kick) {
 		asi = asi_create(kvm_asi_class, NULL);
 		if (IS_ERR(asi)) {
 			if (kvm_asi_mode == KVM_ASI_FORCE)
@@ -223,6 +229,7 @@ struct kvm *kvm_arch_alloc_vm(void)
 	kvm->arch.asi = asi;
 	kvm->arch.asi_vcpu_cache = vcpus;
 	kvm->arch.asi_enabled = asi && kvm_asi_mode == KVM_ASI_FORCE;
+	kvm->arch.asi_flush_kick = flush_kick;
 	return kvm;
 }
 
@@ -493,7 +500,8 @@ void kvm_asi_run_end(struct kvm_vcpu *vcpu)
  * Called by svm/vmx_vcpu_enter_exit() with interrupts off, possibly with
  * RCU not watching. Counts whether this entry follows a flush by the
  * class's post_asi_enter hook or needs none because the CPU has stayed
- * in the VM's instance since the last entry on this CPU.
+ * in the VM's instance since the last entry on this CPU. A VM of the
+ * benchmarks' flush-and-kick baseline flushes the L1D here instead.
  *
  * Return: true when the CPU is in the VM's instance and the hook covers
  * the flushes VMX would do here; false when the caller must flush.
@@ -503,8 +511,11 @@ noinstr bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu)
 	struct kvm_vcpu_asi *a = &vcpu->arch.asi;
 	unsigned long enters;
 
-	if (!a->ready)
+	if (!a->ready) {
+		if (unlikely(vcpu->kvm->arch.asi_flush_kick))
+			kvm_asi_baseline_flush(vcpu);
 		return false;
+	}
 	if (asi_current() != vcpu->kvm->arch.asi) {
 		a->pending = KVM_ASI_UNPROTECTED;
 		vcpu->stat.asi_unprotected_entries++;

@@ -24,6 +24,10 @@ void *kvm_asi_kvmalloc(struct kvm *kvm, size_t size, gfp_t gfp);
 void *kvm_asi_kzalloc(struct kvm *kvm, size_t size, gfp_t gfp);
 void *kvm_asi_memdup_array_user(struct kvm *kvm, const void __user *src,
 				size_t n, size_t size);
+int kvm_asi_baseline_prepare(void);
+void kvm_asi_baseline_free(void);
+void kvm_asi_baseline_flush(struct kvm_vcpu *vcpu);
+void __kvm_asi_baseline_exit(struct kvm_vcpu *vcpu);
 
 static inline struct asi *kvm_asi_of(struct kvm *kvm)
 {
@@ -57,6 +61,13 @@ static __always_inline void kvm_asi_vm_exit(struct kvm_vcpu *vcpu, u32 code)
 {
 	vcpu->arch.asi.exit_code = code;
 }
+
+/* After each VM exit, interrupts on: see asi_baseline.c. */
+static inline void kvm_asi_baseline_exit(struct kvm_vcpu *vcpu)
+{
+	if (unlikely(vcpu->kvm->arch.asi_flush_kick))
+		__kvm_asi_baseline_exit(vcpu);
+}
 #else
 static inline void kvm_asi_init(void) { }
 static inline void kvm_asi_exit(void) { }
@@ -82,6 +93,7 @@ static __always_inline bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu)
 }
 
 static __always_inline void kvm_asi_vm_exit(struct kvm_vcpu *vcpu, u32 code) { }
+static inline void kvm_asi_baseline_exit(struct kvm_vcpu *vcpu) { }
 static inline void kvm_asi_vcpu_destroy(struct kvm_vcpu *vcpu) { }
 static inline void kvm_asi_vcpu_debugfs(struct kvm_vcpu *vcpu,
 					struct dentry *dir) { }

@@ -10,8 +10,10 @@
 #     reload one);
 #   - without icount, where it is emulated time (a ratio only).
 # Then KVM-ASI's exit throughput (x86_64/asi_exit_perf_test): CPUID, RDMSR
-# and port I/O loops in a VM without ASI and in one with it, in QEMU
-# (SVM, -icount) and in Bochs (VMX).
+# and port I/O loops in a VM without ASI, in one with it, and in the
+# flush-and-kick baseline (kvm.asi_flush_kick), in QEMU (SVM, -icount,
+# 2 cores x 2 threads) and in Bochs (VMX, one core with 2 threads, so that
+# the baseline has a sibling to kick).
 # The kernel is the test kernel's configuration without lockdep
 # (build-kernel.sh bench), built here if needed.
 # A benchmark, not a test: it prints figures and fails only if it could
@@ -39,7 +41,7 @@ for k in $(awk '{ print $1 }' "$ASI_LOGS/bench-instructions.txt"); do
 		"$(awk -v k="$k" '$1 == k { print $2 }' "$ASI_LOGS/bench-time.txt")"
 done
 
-# KVM-ASI: the same exit loops in a VM without ASI and in one with it.
+# KVM-ASI: the same exit loops without ASI, with it, and in the baseline.
 # Under QEMU (SVM, -icount: time counts instructions) every exit leaves
 # the restricted space (no NRIPS); under Bochs (VMX, time advances with
 # instructions) most are handled restricted.
@@ -49,12 +51,12 @@ kvm_log=$ASI_LOGS/bench-kvm-qemu.log
 	>/dev/null || asi_die "the KVM benchmark failed in QEMU, see $kvm_log"
 unset ASI_QEMU_ARGS
 echo
-echo "KVM exits, QEMU (SVM, -icount):"
+echo "KVM exits, QEMU (SVM, -icount, 2 cores x 2 threads):"
 tr -d '\r' <"$kvm_log" | sed -n 's/^asi-perf: //p'
 kvm_log=$ASI_LOGS/bench-kvm-bochs.log
-"$ASI_HARNESS/bochs-run.sh" -t 900 -l "$kvm_log" \
+"$ASI_HARNESS/bochs-run.sh" -t 900 -c 1:1:2 -l "$kvm_log" \
 	-a "asi=on kvm.asi=optin indirect_target_selection=off" kvm-asi-bench \
 	>/dev/null || asi_die "the KVM benchmark failed in Bochs, see $kvm_log"
 echo
-echo "KVM exits, Bochs (VMX):"
+echo "KVM exits, Bochs (VMX, 1 core x 2 threads):"
 tr -d '\r' <"$kvm_log" | sed -n 's/^asi-perf: //p'

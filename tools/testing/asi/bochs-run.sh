@@ -12,6 +12,8 @@
 # ">>PANIC<< [ACPI] ACPI control: soft power off": the normal end.
 #
 # Usage: bochs-run.sh [-t SECONDS] [-l LOG] [-a "EXTRA CMDLINE"] [-c CPUS] SUITE
+#   CPUS is Bochs's count: N processors, or P:C:T (processors, cores per
+#   processor, threads per core): 1:1:2 is one core with two SMT siblings.
 #   SUITE "shell" runs interactively on the (slow) serial console.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -41,7 +43,9 @@ mkdir -p "$work/iso/boot/grub"
 
 # Bochs's instructions per second: the guest's TSC must be told, or its
 # clock runs far too slow.
-ips=$(( cpus > 1 ? 25000000 : 40000000 ))
+[[ "$cpus" =~ ^[1-9](:[1-9]){0,2}$ ]] || asi_die "-c $cpus: expected N or P:C:T"
+threads=$(( ${cpus//:/*} ))
+ips=$(( threads > 1 ? 25000000 : 40000000 ))
 cmdline="console=ttyS0 quiet tsc_early_khz=$((ips / 1000)) kunit.enable=0 panic=-1"
 cmdline="$cmdline asi_emu=bochs asi_test=$suite asi_out=e9 $extra"
 [ "$suite" = shell ] && cmdline="console=ttyS0 tsc_early_khz=$((ips / 1000)) kunit.enable=0 asi_test=shell $extra"
@@ -89,7 +93,7 @@ if [ "$suite" = shell ]; then
 	exit 0
 fi
 
-asi_log "Bochs: $suite ($cpus CPU, limit ${timeout}s, log $log)"
+asi_log "Bochs: $suite ($threads CPU, limit ${timeout}s, log $log)"
 start=$(date +%s)
 (cd "$work" && timeout -k 5 "$timeout" bochs -q -f bochsrc -rc cont.rc </dev/null >"$work/e9.log" 2>&1)
 brc=$?

@@ -6,12 +6,24 @@
  * (ENXIO), already enabled, including by force (EEXIST), vCPUs already
  * created (EBUSY). The mode comes from the kernel command line; the test
  * checks whichever it finds.
+ *
+ * Then the benchmarks' baseline (arch/x86/kvm/asi_baseline.c): a VM
+ * created while kvm.asi_flush_kick is set has no instance unless the mode
+ * is force, flushes before every entry, and kicks the SMT siblings after
+ * every exit where the CPUs have siblings; one created after it is
+ * cleared does neither.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/ioctl.h>
 
+#include "asi_util.h"
 #include "test_util.h"
 #include "kvm_util.h"
+#include "processor.h"
+
+#define FLUSH_KICK_PARAM "/sys/module/kvm/parameters/asi_flush_kick"
 
 static int enable(struct kvm_vm *vm, __u32 flags, __u64 arg0, __u64 arg1)
 {
@@ -30,6 +42,79 @@ static void expect_errno(int r, int err, const char *what)
 		    what, r, errno, err);
 }
 
+static void set_flush_kick(const char *val)
+{
+	int fd = open(FLUSH_KICK_PARAM, O_WRONLY);
+
+	TEST_ASSERT(fd >= 0, "open " FLUSH_KICK_PARAM);
+	TEST_ASSERT(write(fd, val, 1) == 1, "write %s to " FLUSH_KICK_PARAM, val);
+	close(fd);
+}
+
+/* Does CPU 0 have an SMT sibling (all CPUs alike here)? */
+static bool have_siblings(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/cpu0/topology/thread_siblings_list", "r");
+	char buf[64] = "";
+
+	TEST_ASSERT(f, "no CPU topology in sysfs");
+	TEST_ASSERT(fgets(buf, sizeof(buf), f), "empty thread_siblings_list");
+	fclose(f);
+	return strpbrk(buf, ",-");
+}
+
+static void guest_code(void)
+{
+	uint32_t a, b, c, d;
+	int i;
+
+	for (i = 0; i < 100; i++)
+		cpuid(0, &a, &b, &c, &d);
+	GUEST_DONE();
+}
+
+/* A VM made while kvm.asi_flush_kick is set, or after it is cleared. */
+static void check_baseline(int mode, bool base)
+{
+	static const char *const names[] = {
+		"exits", "asi_baseline_flushes", "asi_baseline_kicks",
+	};
+	bool applies = base && mode != 2;
+	struct asi_vcpu_stats st;
+	struct kvm_vcpu *vcpu;
+	struct kvm_vm *vm;
+	struct ucall uc;
+	uint64_t v[3];
+
+	if (base)
+		set_flush_kick("Y");
+	vm = vm_create_with_one_vcpu(&vcpu, guest_code);
+	if (base)
+		set_flush_kick("N");
+	if (applies)
+		expect_errno(enable(vm, 0, 1, 0), ENXIO, "a baseline VM");
+	vcpu_run(vcpu);
+	TEST_ASSERT_KVM_EXIT_REASON(vcpu, KVM_EXIT_IO);
+	TEST_ASSERT(get_ucall(vcpu, &uc) == UCALL_DONE, "guest: ucall %lu", uc.cmd);
+	asi_stats_open(&st, vcpu);
+	asi_stats_read(&st, names, 3, v);
+	asi_stats_close(&st);
+	pr_info("%s VM: %lu exits, %lu baseline flushes, %lu kicks\n",
+		base ? "flush-kick" : "plain", v[0], v[1], v[2]);
+	TEST_ASSERT(v[0] >= 100, "%lu exits for 100 CPUIDs", v[0]);
+	if (!applies) {
+		TEST_ASSERT(!v[1] && !v[2], "a VM without the baseline flushed or kicked");
+	} else {
+		/* Every exit was followed by an entry, but the last. */
+		TEST_ASSERT(v[1] >= v[0], "%lu flushes for %lu exits", v[1], v[0]);
+		if (have_siblings())
+			TEST_ASSERT(v[2] >= 100, "%lu kicks for %lu exits", v[2], v[0]);
+		else
+			TEST_ASSERT(!v[2], "%lu kicks without a sibling", v[2]);
+	}
+	kvm_vm_free(vm);
+}
+
 int main(void)
 {
 	int mode = kvm_check_cap(KVM_CAP_X86_ASI);
@@ -38,7 +123,7 @@ int main(void)
 
 	TEST_ASSERT(mode >= 0 && mode <= 2, "KVM_CAP_X86_ASI reports %d", mode);
 	ksft_print_header();
-	ksft_set_plan(1);
+	ksft_set_plan(2);
 	pr_info("kvm.asi mode %d (0 off, 1 optin, 2 force)\n", mode);
 
 	vm = vm_create_barebones();
@@ -68,5 +153,13 @@ int main(void)
 	kvm_vm_free(vm);
 
 	ksft_test_result_pass("KVM_CAP_X86_ASI, mode %d\n", mode);
+
+	if (access(FLUSH_KICK_PARAM, W_OK)) {
+		ksft_test_result_skip("flush-and-kick baseline: no " FLUSH_KICK_PARAM "\n");
+	} else {
+		check_baseline(mode, true);
+		check_baseline(mode, false);
+		ksft_test_result_pass("flush-and-kick baseline, mode %d\n", mode);
+	}
 	ksft_finished();
 }

@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KVM-ASI exit throughput: a benchmark, not a test. The same guest loops
- * on CPUID, an in-kernel MSR read and port I/O to user space, in a VM
- * without ASI and in one with KVM_CAP_X86_ASI, alternately, twice each,
- * in one run; it prints VM exits per second of each loop in both VMs,
- * their ratio, and ASI exits per 1000 VM exits in the VM with ASI.
+ * on CPUID, an in-kernel MSR read and port I/O to user space in three
+ * VMs: one without ASI, one with KVM_CAP_X86_ASI, and the baseline ASI
+ * replaces, a VM created with kvm.asi_flush_kick set, which flushes the
+ * L1D before every entry and kicks its SMT siblings after every exit
+ * (arch/x86/kvm/asi_baseline.c). They run alternately, twice each, in one
+ * run; it prints VM exits per second of each loop in each VM, the ratios,
+ * and per 1000 VM exits the ASI exits and flushes of the VM with ASI and
+ * the flushes and kicks of the baseline.
  *
  * Time is CLOCK_MONOTONIC of the host kernel KVM runs in. Under the
  * project's emulators that is emulated time: under Bochs it advances
  * with instructions executed, under QEMU with -icount it counts
  * instructions, so the ratios compare instruction counts, not a real
- * CPU's cycles (a real CPU's flushes and CR3 writes cost far more than an
- * emulator's). Needs kvm.asi=optin; fails only if it cannot run.
- *
- * Not measured yet: the baseline the ASI design replaces, a VM that
- * flushes L1D on every entry and kicks its SMT sibling out of guest mode
- * on every exit; KVM has no such mode to measure.
+ * CPU's cycles: a real CPU's flushes, IPIs and CR3 writes cost far more
+ * than an emulator's, which is why the events are printed too. Bochs
+ * emulates one CPU here, so its baseline has no sibling to kick.
+ * Needs kvm.asi=optin; fails only if it cannot run.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,9 +58,23 @@ static void guest_code(uint64_t n, uint64_t n_pio)
 	}
 }
 
+#define FLUSH_KICK_PARAM "/sys/module/kvm/parameters/asi_flush_kick"
+
+enum { VM_OFF, VM_ON, VM_BASE, NR_VMS };
+
+static const char *const vm_names[NR_VMS] = { "off", "on", "base" };
+
+/* The statistics sampled around each loop, by name. */
+enum { S_EXITS, S_ASI_EXITS, S_FLUSHES, S_BASE_FLUSHES, S_BASE_KICKS, NR_STATS };
+
+static const char *const stat_names[NR_STATS] = {
+	"exits", "asi_exits", "asi_flushes", "asi_baseline_flushes",
+	"asi_baseline_kicks",
+};
+
 struct sample {
 	double seconds;
-	uint64_t exits, asi_exits;
+	uint64_t stat[NR_STATS];
 };
 
 static double now(void)
@@ -72,10 +89,10 @@ static double now(void)
 static void run_pass(struct kvm_vcpu *vcpu, struct asi_vcpu_stats *st,
 		     struct sample *s)
 {
-	uint64_t exits = 0, asi_exits = 0;
+	uint64_t before[NR_STATS], after[NR_STATS];
 	struct ucall uc;
+	int loop = -1, i;
 	double t = 0;
-	int loop = -1;
 
 	for (;;) {
 		vcpu_run(vcpu);
@@ -85,69 +102,115 @@ static void run_pass(struct kvm_vcpu *vcpu, struct asi_vcpu_stats *st,
 		asi_expect_sync(vcpu, &uc);
 		if (loop >= 0) {
 			s[loop].seconds += now() - t;
-			s[loop].exits += asi_stat(st, "exits") - exits;
-			s[loop].asi_exits += asi_stat(st, "asi_exits") - asi_exits;
+			asi_stats_read(st, stat_names, NR_STATS, after);
+			for (i = 0; i < NR_STATS; i++)
+				s[loop].stat[i] += after[i] - before[i];
 		}
 		loop = uc.args[1];
 		if (loop == NR_LOOPS)
 			return;
-		exits = asi_stat(st, "exits");
-		asi_exits = asi_stat(st, "asi_exits");
+		asi_stats_read(st, stat_names, NR_STATS, before);
 		t = now();
 	}
 }
 
-static struct kvm_vcpu *create_vm(bool asi, uint64_t n, uint64_t n_pio,
+static void set_flush_kick(const char *val)
+{
+	int fd = open(FLUSH_KICK_PARAM, O_WRONLY);
+
+	TEST_ASSERT(fd >= 0, "open " FLUSH_KICK_PARAM);
+	TEST_ASSERT(write(fd, val, 1) == 1, "write %s to " FLUSH_KICK_PARAM, val);
+	close(fd);
+}
+
+static struct kvm_vcpu *create_vm(int which, uint64_t n, uint64_t n_pio,
 				  struct kvm_vm **vm)
 {
 	struct kvm_vcpu *vcpu;
 
+	/* Only the VMs created while the parameter is set are baselines. */
+	if (which == VM_BASE)
+		set_flush_kick("Y");
 	*vm = vm_create(1);
-	if (asi)
+	if (which == VM_BASE)
+		set_flush_kick("N");
+	if (which == VM_ON)
 		vm_enable_cap(*vm, KVM_CAP_X86_ASI, 1);
 	vcpu = vm_vcpu_add(*vm, 0, guest_code);
 	vcpu_args_set(vcpu, 2, n, n_pio);
 	return vcpu;
 }
 
+static double per_1000(const struct sample *s, int stat)
+{
+	return s->stat[S_EXITS] ? 1000.0 * s->stat[stat] / s->stat[S_EXITS] : 0;
+}
+
+static void check_events(int vm, int loop, const struct sample *s)
+{
+	uint64_t exits = s->stat[S_EXITS], flushes = s->stat[S_BASE_FLUSHES];
+	uint64_t kicks = s->stat[S_BASE_KICKS];
+
+	TEST_ASSERT(vm == VM_BASE ? flushes >= exits : !flushes && !kicks,
+		    "%s VM, %s loop: %lu baseline flushes, %lu kicks for %lu exits",
+		    vm_names[vm], loop_names[loop], flushes, kicks, exits);
+}
+
+static double rate(const struct sample *s)
+{
+	return s->stat[S_EXITS] / s->seconds;
+}
+
 int main(int argc, char *argv[])
 {
-	struct sample off[NR_LOOPS] = {}, on[NR_LOOPS] = {}, warm[NR_LOOPS];
 	uint64_t n = argc > 1 ? atoi_positive("rounds", argv[1]) : 10000;
 	uint64_t n_pio = n / 10 ? n / 10 : 1;
-	struct kvm_vcpu *vcpu_off, *vcpu_on;
-	struct asi_vcpu_stats st_off, st_on;
-	struct kvm_vm *vm_off, *vm_on;
-	int pass, l;
+	struct sample res[NR_VMS][NR_LOOPS] = {}, warm[NR_LOOPS];
+	struct asi_vcpu_stats st[NR_VMS];
+	struct kvm_vcpu *vcpu[NR_VMS];
+	struct kvm_vm *vm[NR_VMS];
+	int pass, l, v;
 
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_X86_ASI) == 1);
-	vcpu_off = create_vm(false, n, n_pio, &vm_off);
-	vcpu_on = create_vm(true, n, n_pio, &vm_on);
-	asi_stats_open(&st_off, vcpu_off);
-	asi_stats_open(&st_on, vcpu_on);
-
-	/* A first pass of each to warm up, then two of each, alternating. */
-	run_pass(vcpu_off, &st_off, warm);
-	run_pass(vcpu_on, &st_on, warm);
-	for (pass = 0; pass < 2; pass++) {
-		run_pass(vcpu_off, &st_off, off);
-		run_pass(vcpu_on, &st_on, on);
+	TEST_REQUIRE(!access(FLUSH_KICK_PARAM, W_OK));
+	for (v = 0; v < NR_VMS; v++) {
+		vcpu[v] = create_vm(v, n, n_pio, &vm[v]);
+		asi_stats_open(&st[v], vcpu[v]);
 	}
+
+	/* A first pass of each to warm up, then two of each, in turn. */
+	for (v = 0; v < NR_VMS; v++)
+		run_pass(vcpu[v], &st[v], warm);
+	for (pass = 0; pass < 2; pass++)
+		for (v = 0; v < NR_VMS; v++)
+			run_pass(vcpu[v], &st[v], res[v]);
 
 	printf("asi-perf: %lu rounds (%lu of port I/O) x 2 passes per VM\n", n, n_pio);
-	printf("asi-perf: %-15s %12s %12s %8s %18s\n", "loop", "exits/s off",
-	       "exits/s on", "on/off", "ASI exits/1000 on");
+	printf("asi-perf: VMs: off (no ASI), on (KVM-ASI), base (%s)\n",
+	       "flush L1D every entry, kick SMT siblings every exit");
+	printf("asi-perf: exits/s of each and ratios; per 1000 exits: %s\n",
+	       "on's ASI exits and flushes, base's flushes and kicks");
+	printf("asi-perf: %-15s %9s %9s %9s %7s %8s %7s | %9s %7s | %7s %6s\n", "loop",
+	       "off", "on", "base", "on/off", "base/off", "on/base",
+	       "ASI exits", "flushes", "flushes", "kicks");
 	for (l = 0; l < NR_LOOPS; l++) {
-		double r_off = off[l].exits / off[l].seconds;
-		double r_on = on[l].exits / on[l].seconds;
+		double off = rate(&res[VM_OFF][l]), on = rate(&res[VM_ON][l]);
+		double base = rate(&res[VM_BASE][l]);
 
-		printf("asi-perf: %-15s %12.0f %12.0f %8.3f %18.1f\n", loop_names[l],
-		       r_off, r_on, r_on / r_off,
-		       on[l].exits ? 1000.0 * on[l].asi_exits / on[l].exits : 0.0);
+		printf("asi-perf: %-15s %9.0f %9.0f %9.0f %7.3f %8.3f %7.3f",
+		       loop_names[l], off, on, base, on / off, base / off, on / base);
+		printf(" | %9.1f %7.1f | %7.1f %6.1f\n",
+		       per_1000(&res[VM_ON][l], S_ASI_EXITS),
+		       per_1000(&res[VM_ON][l], S_FLUSHES),
+		       per_1000(&res[VM_BASE][l], S_BASE_FLUSHES),
+		       per_1000(&res[VM_BASE][l], S_BASE_KICKS));
 	}
-	asi_stats_close(&st_off);
-	asi_stats_close(&st_on);
-	kvm_vm_free(vm_off);
-	kvm_vm_free(vm_on);
+	/* Only the baseline may flush and kick; it must flush every entry. */
+	for (v = 0; v < NR_VMS; v++) {
+		for (l = 0; l < NR_LOOPS; l++)
+			check_events(v, l, &res[v][l]);
+		asi_stats_close(&st[v]);
+		kvm_vm_free(vm[v]);
+	}
 	return 0;
 }
