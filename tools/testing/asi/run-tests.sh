@@ -9,7 +9,8 @@
 #      given an ASI instance (kvm.asi=force), KVM_CAP_X86_ASI under
 #      kvm.asi=optin (kvm-asi-cap), the exit loops with their ASI
 #      statistics (kvm-asi-exits), 4 vCPUs for 60 s with the running VM's
-#      instance audited every second (kvm-asi-isolation), the demo VMM's
+#      instance audited every second (kvm-asi-isolation), dirty logging
+#      with every VM in its instance (kvm-dirty-log), the demo VMM's
 #      exit table without and with ASI, ASI's debugfs counters (asi-state), fault
 #      injection on every allocation ASI makes (asi-fault-inject)
 #   4. the harness's own negative check: a provoked WARNING must fail a run;
@@ -19,7 +20,8 @@
 #      for kvm_intel
 #   6. static checks: checkpatch, sparse, W=1, the LLVM=1 build
 #   7. the bench kernel (no lockdep) in Bochs: kvm-asi-exits must handle
-#      99.5% of CPUID, RDMSR and hypercall exits without an ASI fault
+#      99.5% of CPUID, RDMSR, hypercall, x2APIC and write-protection fault
+#      exits without an ASI fault (PML off, so that every write faults)
 # Every KUnit case, selftest, suite and check counts once.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -100,6 +102,7 @@ if "$ASI_HARNESS/build-userspace.sh"; then
 	guest_suite qemu kvm-asi-cap 300 "asi=on kvm.asi=optin"
 	guest_suite qemu kvm-asi-exits 300 "asi=on kvm.asi=optin"
 	guest_suite qemu kvm-asi-isolation 400 "asi=on kvm.asi=optin"
+	guest_suite qemu kvm-dirty-log 400 "asi=on kvm.asi=force"
 	guest_suite qemu vmm 300 "asi=on kvm.asi=optin"
 	guest_suite qemu asi-state 300 asi=on
 	guest_suite qemu asi-fault-inject 600 asi=on
@@ -148,6 +151,6 @@ if [ -n "$bochs_pid" ]; then
 fi
 if [ -n "$bench_ok" ]; then
 	ASI_BZIMAGE=$ASI_KOUT_BENCH/arch/x86/boot/bzImage guest_suite bochs kvm-asi-exits 600 \
-		"asi=on kvm.asi=optin indirect_target_selection=off asi_exits_min=99.5" bench
+		"asi=on kvm.asi=optin kvm_intel.pml=0 indirect_target_selection=off asi_exits_min=99.5" bench
 fi
 summary
