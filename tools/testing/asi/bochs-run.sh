@@ -22,6 +22,11 @@ timeout=900 log= extra= cpus=1
 # ASI_BOCHS_CPU: another Bochs CPU model, to show what the checks do when
 # VMX, EPT or PCID go missing.  The tests expect tigerlake.
 model=${ASI_BOCHS_CPU:-tigerlake}
+# ASI_BOCHS_IPS: the emulated CPU's instructions per second (default 40
+# million, 25 million with more than one CPU).  Bochs's time advances with
+# instructions, so a faster emulated CPU sees fewer timer ticks per
+# instruction, as real hardware does, and its timed waits take longer in
+# wall-clock time.
 while getopts t:l:a:c: o; do
 	case $o in
 	t) timeout=$OPTARG ;;
@@ -45,7 +50,8 @@ mkdir -p "$work/iso/boot/grub"
 # clock runs far too slow.
 [[ "$cpus" =~ ^[1-9](:[1-9]){0,2}$ ]] || asi_die "-c $cpus: expected N or P:C:T"
 threads=$(( ${cpus//:/*} ))
-ips=$(( threads > 1 ? 25000000 : 40000000 ))
+ips=${ASI_BOCHS_IPS:-$(( threads > 1 ? 25000000 : 40000000 ))}
+[[ "$ips" =~ ^[1-9][0-9]{5,}$ ]] || asi_die "ASI_BOCHS_IPS=$ips: expected instructions per second, at least 100000"
 cmdline="console=ttyS0 quiet tsc_early_khz=$((ips / 1000)) kunit.enable=0 panic=-1"
 cmdline="$cmdline asi_emu=bochs asi_test=$suite asi_out=e9 $extra"
 [ "$suite" = shell ] && cmdline="console=ttyS0 tsc_early_khz=$((ips / 1000)) kunit.enable=0 asi_test=shell $extra"
