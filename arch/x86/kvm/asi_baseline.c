@@ -26,11 +26,11 @@
 
 #define pr_fmt(fmt) "kvm-asi: " fmt
 
+#include <linux/cpufeature.h>
 #include <linux/kvm_host.h>
 #include <linux/moduleparam.h>
 #include <linux/smp.h>
 #include <linux/topology.h>
-#include <asm/cpufeature.h>
 #include <asm/msr.h>
 
 #include "asi.h"
