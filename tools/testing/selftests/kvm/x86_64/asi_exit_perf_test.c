@@ -19,7 +19,6 @@
  * emulates one CPU here, so its baseline has no sibling to kick.
  * Needs kvm.asi=optin; fails only if it cannot run.
  */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +56,6 @@ static void guest_code(uint64_t n, uint64_t n_pio)
 		GUEST_SYNC(NR_LOOPS);
 	}
 }
-
-#define FLUSH_KICK_PARAM "/sys/module/kvm/parameters/asi_flush_kick"
 
 enum { VM_OFF, VM_ON, VM_BASE, NR_VMS };
 
@@ -114,15 +111,6 @@ static void run_pass(struct kvm_vcpu *vcpu, struct asi_vcpu_stats *st,
 	}
 }
 
-static void set_flush_kick(const char *val)
-{
-	int fd = open(FLUSH_KICK_PARAM, O_WRONLY);
-
-	TEST_ASSERT(fd >= 0, "open " FLUSH_KICK_PARAM);
-	TEST_ASSERT(write(fd, val, 1) == 1, "write %s to " FLUSH_KICK_PARAM, val);
-	close(fd);
-}
-
 static struct kvm_vcpu *create_vm(int which, uint64_t n, uint64_t n_pio,
 				  struct kvm_vm **vm)
 {
@@ -130,10 +118,10 @@ static struct kvm_vcpu *create_vm(int which, uint64_t n, uint64_t n_pio,
 
 	/* Only the VMs created while the parameter is set are baselines. */
 	if (which == VM_BASE)
-		set_flush_kick("Y");
+		asi_set_flush_kick("Y");
 	*vm = vm_create(1);
 	if (which == VM_BASE)
-		set_flush_kick("N");
+		asi_set_flush_kick("N");
 	if (which == VM_ON)
 		vm_enable_cap(*vm, KVM_CAP_X86_ASI, 1);
 	vcpu = vm_vcpu_add(*vm, 0, guest_code);
@@ -172,7 +160,7 @@ int main(int argc, char *argv[])
 	int pass, l, v;
 
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_X86_ASI) == 1);
-	TEST_REQUIRE(!access(FLUSH_KICK_PARAM, W_OK));
+	TEST_REQUIRE(!access(ASI_FLUSH_KICK_PARAM, W_OK));
 	for (v = 0; v < NR_VMS; v++) {
 		vcpu[v] = create_vm(v, n, n_pio, &vm[v]);
 		asi_stats_open(&st[v], vcpu[v]);

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * What the KVM-ASI selftests share: reading a vCPU's binary statistics by
- * name (this library reads only a VM's, __vm_get_stat()), and checking
- * that the guest stopped at a GUEST_SYNC.
+ * name (this library reads only a VM's, __vm_get_stat()), checking that
+ * the guest stopped at a GUEST_SYNC, and creating VMs of the benchmarks'
+ * flush-and-kick baseline (arch/x86/kvm/asi_baseline.c).
  */
 #ifndef SELFTEST_KVM_ASI_UTIL_H
 #define SELFTEST_KVM_ASI_UTIL_H
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -72,6 +74,18 @@ static inline void asi_expect_sync(struct kvm_vcpu *vcpu, struct ucall *uc)
 	default:
 		TEST_FAIL("unexpected ucall %lu", uc->cmd);
 	}
+}
+
+#define ASI_FLUSH_KICK_PARAM "/sys/module/kvm/parameters/asi_flush_kick"
+
+/* Set kvm.asi_flush_kick: "Y" for the VMs created next, "N" after. */
+static inline void asi_set_flush_kick(const char *val)
+{
+	int fd = open(ASI_FLUSH_KICK_PARAM, O_WRONLY);
+
+	TEST_ASSERT(fd >= 0, "open " ASI_FLUSH_KICK_PARAM);
+	TEST_ASSERT(write(fd, val, 1) == 1, "write %s to " ASI_FLUSH_KICK_PARAM, val);
+	close(fd);
 }
 
 #endif /* SELFTEST_KVM_ASI_UTIL_H */
