@@ -51,7 +51,8 @@ mkdir -p "$work/iso/boot/grub"
 [[ "$cpus" =~ ^[1-9](:[1-9]){0,2}$ ]] || asi_die "-c $cpus: expected N or P:C:T"
 threads=$(( ${cpus//:/*} ))
 ips=${ASI_BOCHS_IPS:-$(( threads > 1 ? 25000000 : 40000000 ))}
-[[ "$ips" =~ ^[1-9][0-9]{5,}$ ]] || asi_die "ASI_BOCHS_IPS=$ips: expected instructions per second, at least 100000"
+[[ "$ips" =~ ^[1-9][0-9]{5,}$ ]] ||
+	asi_die "ASI_BOCHS_IPS=$ips: expected instructions per second, at least 100000"
 cmdline="console=ttyS0 quiet tsc_early_khz=$((ips / 1000)) kunit.enable=0 panic=-1"
 cmdline="$cmdline asi_emu=bochs asi_test=$suite asi_out=e9 $extra"
 [ "$suite" = shell ] && cmdline="console=ttyS0 tsc_early_khz=$((ips / 1000)) kunit.enable=0 asi_test=shell $extra"
