@@ -80,7 +80,7 @@ static int asi_faults_show(struct seq_file *m, void *v)
 {
 	unsigned int i, next, first;
 
-	spin_lock_irq(&asi_fault_log_lock);
+	raw_spin_lock_irq(&asi_fault_log_lock);
 	next = asi_fault_records_next;
 	first = next > ASI_FAULT_LOG_SIZE ? next - ASI_FAULT_LOG_SIZE : 0;
 	seq_puts(m, "class cpu address ip critical\n");
@@ -91,7 +91,7 @@ static int asi_faults_show(struct seq_file *m, void *v)
 			   asi_classes[r->class_id].name, r->cpu, r->address,
 			   (void *)r->ip, r->critical);
 	}
-	spin_unlock_irq(&asi_fault_log_lock);
+	raw_spin_unlock_irq(&asi_fault_log_lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(asi_faults);

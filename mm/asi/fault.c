@@ -32,22 +32,23 @@ static DEFINE_RATELIMIT_STATE(asi_fault_ratelimit, 5 * HZ, 10);
 
 struct asi_fault_record asi_fault_records[ASI_FAULT_LOG_SIZE];
 unsigned int asi_fault_records_next;
-DEFINE_SPINLOCK(asi_fault_log_lock);
+/* Raw: taken in the fault handler, whatever locks the faulting code held. */
+DEFINE_RAW_SPINLOCK(asi_fault_log_lock);
 
-void asi_fault_log(struct asi_class *class, unsigned long address,
-		   unsigned long ip, bool critical)
+/* Called with interrupts off and console output deferred. */
+static void asi_fault_log(struct asi_class *class, unsigned long address,
+			  unsigned long ip, bool critical)
 {
 	struct asi_fault_record *rec;
-	unsigned long flags;
 
-	spin_lock_irqsave(&asi_fault_log_lock, flags);
+	raw_spin_lock(&asi_fault_log_lock);
 	rec = &asi_fault_records[asi_fault_records_next++ % ASI_FAULT_LOG_SIZE];
 	rec->class_id = class->id;
 	rec->address = address;
 	rec->ip = ip;
 	rec->critical = critical;
 	rec->cpu = raw_smp_processor_id();
-	spin_unlock_irqrestore(&asi_fault_log_lock, flags);
+	raw_spin_unlock(&asi_fault_log_lock);
 
 	if (!READ_ONCE(fault_report) || !__ratelimit(&asi_fault_ratelimit))
 		return;
@@ -99,10 +100,20 @@ bool asi_handle_page_fault(struct pt_regs *regs, unsigned long error_code,
 	if (critical)
 		this_cpu_inc(asi_stats[class->id].critical_faults);
 	trace_asi_exit(class->name, ASI_EXIT_FAULT);
+	/*
+	 * The faulting code may hold any lock, the scheduler's included:
+	 * KVM's kick of a sleeping vCPU takes the task's pi_lock and then
+	 * touches the runqueue, which no restricted space maps. Printing to
+	 * a console from there can wake a console_sem waiter and deadlock
+	 * on those locks, so the report only goes to the log buffer here;
+	 * the consoles print it from irq_work.
+	 */
+	printk_deferred_enter();
 	asi_fault_log(class, address, instruction_pointer(regs), critical);
 	WARN(IS_ENABLED(CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG) && critical,
 	     "asi: class %s touched 0x%lx in a critical section\n",
 	     class->name, address);
+	printk_deferred_exit();
 
 	if (current->asi.record && !current->asi.record->fault_ip) {
 		current->asi.record->fault_ip = instruction_pointer(regs);

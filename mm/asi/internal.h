@@ -169,10 +169,8 @@ struct asi_fault_record {
 
 extern struct asi_fault_record asi_fault_records[ASI_FAULT_LOG_SIZE];
 extern unsigned int asi_fault_records_next;
-extern spinlock_t asi_fault_log_lock;
+extern raw_spinlock_t asi_fault_log_lock;
 
-void asi_fault_log(struct asi_class *class, unsigned long address,
-		   unsigned long ip, bool critical);
 int asi_idle_init(void);
 
 void asi_free_later(struct page *page, unsigned int order);
