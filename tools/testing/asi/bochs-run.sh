@@ -14,11 +14,12 @@
 # Usage: bochs-run.sh [-t SECONDS] [-l LOG] [-a "EXTRA CMDLINE"] [-c CPUS] SUITE
 #   CPUS is Bochs's count: N processors, or P:C:T (processors, cores per
 #   processor, threads per core): 1:1:2 is one core with two SMT siblings.
+#   The default is ASI_BOCHS_CPUS, or 1.
 #   SUITE "shell" runs interactively on the (slow) serial console.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
-timeout=900 log= extra= cpus=1
+timeout=900 log= extra= cpus=${ASI_BOCHS_CPUS:-1}
 # ASI_BOCHS_CPU: another Bochs CPU model, to show what the checks do when
 # VMX, EPT or PCID go missing.  The tests expect tigerlake.
 model=${ASI_BOCHS_CPU:-tigerlake}

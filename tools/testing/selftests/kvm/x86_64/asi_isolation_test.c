@@ -14,6 +14,13 @@
  * gets, and its ASI statistics must add up. The kernel under test runs
  * with lockdep: a splat fails the boot that runs this test.
  *
+ * With lockdep every entry is unprotected (lockdep's state is not mapped,
+ * Documentation/mm/asi.rst), so the restricted exit handlers run under
+ * this load only on a kernel without it: -r PERCENT requires each vCPU
+ * to have handled at least that share of the exits KVM completed in the
+ * kernel without leaving its instance, so that such a run cannot pass
+ * without exercising them.
+ *
  * Needs kvm.asi=optin or force; with kvm.asi=off there is no instance to
  * check, and the test skips.
  */
@@ -158,9 +165,17 @@ static struct kvm_vm *create_asi_vm(int mode, unsigned int nr_vcpus,
 
 static void help(const char *name)
 {
-	printf("usage: %s [-v vcpus (1-%d, default 4)] [-d seconds (default 60)]\n",
-	       name, MAX_VCPUS);
+	printf("usage: %s [-v vcpus (1-%d, default 4)] [-d seconds (default 60)]%s\n",
+	       name, MAX_VCPUS, " [-r min_percent_restricted]");
 	exit(KSFT_FAIL);
+}
+
+/* The share of the exits completed in the kernel that never left. */
+static double restricted_share(const struct vcpu_run *r)
+{
+	uint64_t in_kernel = r->stats[S_EXITS] - r->syncs;
+
+	return in_kernel ? 100.0 * r->stats[S_RESTRICTED] / in_kernel : 0;
 }
 
 int main(int argc, char *argv[])
@@ -171,19 +186,25 @@ int main(int argc, char *argv[])
 	int mode = kvm_check_cap(KVM_CAP_X86_ASI);
 	struct kvm_vm *vm, *other;
 	uint64_t exits = 0, before[NR_STATS];
+	double min_restricted = 0;
 	char path[96];
 	struct audit a;
 	struct ucall uc;
 	time_t end;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "v:d:h")) != -1) {
+	while ((opt = getopt(argc, argv, "v:d:r:h")) != -1) {
 		switch (opt) {
 		case 'v':
 			nr_vcpus = atoi_positive("vCPUs", optarg);
 			break;
 		case 'd':
 			seconds = atoi_positive("seconds", optarg);
+			break;
+		case 'r':
+			min_restricted = atof(optarg);
+			TEST_ASSERT(min_restricted > 0 && min_restricted <= 100,
+				    "-r %s: expected a percentage", optarg);
 			break;
 		default:
 			help(argv[0]);
@@ -233,14 +254,14 @@ int main(int argc, char *argv[])
 
 	pr_info("%u vCPUs, %u s, %u audits of the running VM: %lu pages, no violation\n",
 		nr_vcpus, seconds, audits, a.pages);
-	pr_info("%-5s %8s %10s %8s %8s %9s %7s\n", "vcpu", "exits",
-		"restricted", "left", "unprot", "asi_exits", "syncs");
+	pr_info("%-5s %8s %10s %8s %8s %9s %7s %8s\n", "vcpu", "exits",
+		"restricted", "left", "unprot", "asi_exits", "syncs", "share");
 	for (i = 0; i < nr_vcpus; i++) {
 		uint64_t *s = runs[i].stats;
 
-		pr_info("%-5u %8lu %10lu %8lu %8lu %9lu %7lu\n", i, s[S_EXITS],
-			s[S_RESTRICTED], s[S_LEFT], s[S_UNPROT], s[S_ASI_EXITS],
-			runs[i].syncs);
+		pr_info("%-5u %8lu %10lu %8lu %8lu %9lu %7lu %7.2f%%\n", i,
+			s[S_EXITS], s[S_RESTRICTED], s[S_LEFT], s[S_UNPROT],
+			s[S_ASI_EXITS], runs[i].syncs, restricted_share(&runs[i]));
 		exits += s[S_EXITS];
 		TEST_ASSERT(runs[i].syncs > 1, "vCPU %u did not run", i);
 		/*
@@ -253,6 +274,9 @@ int main(int argc, char *argv[])
 			    "vCPU %u: %lu exits to user space, %lu left", i,
 			    runs[i].syncs, s[S_LEFT] + s[S_UNPROT]);
 		TEST_ASSERT(s[S_LEFT] <= s[S_ASI_EXITS], "vCPU %u: ASI exits", i);
+		TEST_ASSERT(restricted_share(&runs[i]) >= min_restricted,
+			    "vCPU %u: %.2f%% of its in-kernel exits restricted, want %.2f%%",
+			    i, restricted_share(&runs[i]), min_restricted);
 	}
 
 	kvm_vm_free(vm);
