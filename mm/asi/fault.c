@@ -103,10 +103,11 @@ bool asi_handle_page_fault(struct pt_regs *regs, unsigned long error_code,
 	/*
 	 * The faulting code may hold any lock, the scheduler's included:
 	 * KVM's kick of a sleeping vCPU takes the task's pi_lock and then
-	 * touches the runqueue, which no restricted space maps. Printing to
-	 * a console from there can wake a console_sem waiter and deadlock
-	 * on those locks, so the report only goes to the log buffer here;
-	 * the consoles print it from irq_work.
+	 * reads scheduler state (CPU masks, runqueues) that no restricted
+	 * space maps. Printing to a console from there can wake a
+	 * console_sem waiter and deadlock on those locks, so the report
+	 * only goes to the log buffer here; the consoles print it from
+	 * irq_work.
 	 */
 	printk_deferred_enter();
 	asi_fault_log(class, address, instruction_pointer(regs), critical);
