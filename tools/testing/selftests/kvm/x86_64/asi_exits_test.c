@@ -244,9 +244,7 @@ static double in_kernel_share(int phase, const uint64_t *d, uint64_t n)
 {
 	uint64_t syncs = phase == PH_NPF_WP ? NPF_ROUNDS : 1;
 
-	if (d[S_EXITS] <= syncs)
-		return 0.0;
-	return 100.0 * n / (d[S_EXITS] - syncs);
+	return asi_in_kernel_share(n, d[S_EXITS], syncs);
 }
 
 /*

@@ -173,9 +173,8 @@ static void help(const char *name)
 /* The share of the exits completed in the kernel that never left. */
 static double restricted_share(const struct vcpu_run *r)
 {
-	uint64_t in_kernel = r->stats[S_EXITS] - r->syncs;
-
-	return in_kernel ? 100.0 * r->stats[S_RESTRICTED] / in_kernel : 0;
+	return asi_in_kernel_share(r->stats[S_RESTRICTED], r->stats[S_EXITS],
+				   r->syncs);
 }
 
 int main(int argc, char *argv[])

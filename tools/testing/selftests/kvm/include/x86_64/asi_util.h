@@ -2,8 +2,9 @@
 /*
  * What the KVM-ASI selftests share: reading a vCPU's binary statistics by
  * name (this library reads only a VM's, __vm_get_stat()), checking that
- * the guest stopped at a GUEST_SYNC, and creating VMs of the benchmarks'
- * flush-and-kick baseline (arch/x86/kvm/asi_baseline.c).
+ * the guest stopped at a GUEST_SYNC, the share of exits handled in the
+ * kernel, and creating VMs of the benchmarks' flush-and-kick baseline
+ * (arch/x86/kvm/asi_baseline.c).
  */
 #ifndef SELFTEST_KVM_ASI_UTIL_H
 #define SELFTEST_KVM_ASI_UTIL_H
@@ -74,6 +75,16 @@ static inline void asi_expect_sync(struct kvm_vcpu *vcpu, struct ucall *uc)
 	default:
 		TEST_FAIL("unexpected ucall %lu", uc->cmd);
 	}
+}
+
+/*
+ * @n of @exits in percent, counting only those KVM completed in the
+ * kernel: all but the @syncs to user space, which must leave. 0 if none.
+ */
+static inline double asi_in_kernel_share(uint64_t n, uint64_t exits,
+					 uint64_t syncs)
+{
+	return exits > syncs ? 100.0 * n / (exits - syncs) : 0.0;
 }
 
 #define ASI_FLUSH_KICK_PARAM "/sys/module/kvm/parameters/asi_flush_kick"
