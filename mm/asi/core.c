@@ -794,8 +794,11 @@ static int __init asi_init(void)
 
 	err = asi_arch_init();
 	if (err) {
-		pr_err("not enabled: building the restricted page tables failed (%d)\n",
-		       err);
+		/* Loudly: the admin asked for ASI and gets none. */
+		pr_err("asi=on, but ASI could not start (%pe): running without it\n",
+		       ERR_PTR(err));
+		asi_boot_enabled = false;
+		asi_arch_disable();
 		return 0;
 	}
 	static_branch_enable(&asi_enabled_key);

@@ -195,6 +195,7 @@ extern char __per_cpu_asi_start[], __per_cpu_asi_end[];
 
 /* Implemented by the architecture (arch/x86/mm/asi). */
 int asi_arch_init(void);
+void asi_arch_disable(void);
 int asi_arch_map_global(const void *addr, size_t size);
 void asi_arch_unmap_global(const void *addr, size_t size);
 int asi_arch_instance_init(struct asi *asi);

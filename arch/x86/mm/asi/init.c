@@ -56,10 +56,35 @@ int __init asi_arch_init(void)
 	    boot_cpu_has(X86_FEATURE_KERNEL_IBRS) ||
 	    boot_cpu_has(X86_FEATURE_CALL_DEPTH) ||
 	    boot_cpu_has(X86_FEATURE_INDIRECT_THUNK_ITS)) {
-		pr_info("off: FRED, kernel IBRS, call depth tracking and ITS thunks are not supported yet\n");
+		pr_err("asi=on refused: FRED, kernel IBRS, call depth tracking and ITS thunks are not supported yet\n");
 		return -EOPNOTSUPP;
 	}
 	return asi_arch_build_global_pgd();
+}
+
+/*
+ * ASI did not start after all: take "asi" out of every CPU's flags, and
+ * out of the flags forced on CPUs that come online later, so that
+ * /proc/cpuinfo, boot_cpu_has() and this_cpu_has() say so. The
+ * alternatives were patched with the flag set and stay so, and so does
+ * cpu_feature_enabled(), which reads them: the entry hooks find no CPU
+ * restricted and cost a few loads. A module loaded later is patched
+ * without the flag.
+ */
+void __init asi_arch_disable(void)
+{
+	unsigned int cpu;
+
+	/*
+	 * Bit by bit: setup_clear_cpu_cap() and clear_cpu_cap() warn about a
+	 * flag cleared after the alternatives were patched, which is the
+	 * point here; no other feature depends on this one.
+	 */
+	clear_bit(X86_FEATURE_ASI, (unsigned long *)cpu_caps_set);
+	set_bit(X86_FEATURE_ASI, (unsigned long *)cpu_caps_cleared);
+	clear_bit(X86_FEATURE_ASI, (unsigned long *)boot_cpu_data.x86_capability);
+	for_each_possible_cpu(cpu)
+		clear_bit(X86_FEATURE_ASI, (unsigned long *)cpu_data(cpu).x86_capability);
 }
 
 /*
