@@ -8,7 +8,7 @@
  *            over the CPUs
  *   cpus     one line per CPU: the instance it is in, its class, its
  *            critical-section depth
- *   faults   the last ASI_FAULT_LOG_SIZE ASI faults, oldest first
+ *   faults   the last ASI_FAULT_LOG_SIZE ASI faults of each CPU, oldest first
  *   memory   nonsensitive memory: pages and bytes mapped in every
  *            instance and local to one, freed pages waiting for their TLB
  *            flush, flushes done, allocations failed for want of a page
@@ -78,20 +78,22 @@ DEFINE_SHOW_ATTRIBUTE(asi_cpus);
 
 static int asi_faults_show(struct seq_file *m, void *v)
 {
-	unsigned int i, next, first;
+	struct asi_fault_record r;
+	unsigned int i, next;
+	int cpu;
 
-	raw_spin_lock_irq(&asi_fault_log_lock);
-	next = asi_fault_records_next;
-	first = next > ASI_FAULT_LOG_SIZE ? next - ASI_FAULT_LOG_SIZE : 0;
 	seq_puts(m, "class cpu address ip critical\n");
-	for (i = first; i < next; i++) {
-		struct asi_fault_record *r = &asi_fault_records[i % ASI_FAULT_LOG_SIZE];
-
-		seq_printf(m, "%s %d 0x%lx %pS %d\n",
-			   asi_classes[r->class_id].name, r->cpu, r->address,
-			   (void *)r->ip, r->critical);
+	for_each_possible_cpu(cpu) {
+		next = READ_ONCE(per_cpu(asi_fault_log, cpu).next);
+		i = next > ASI_FAULT_LOG_SIZE ? next - ASI_FAULT_LOG_SIZE : 0;
+		for (; i < next; i++) {
+			if (!asi_fault_log_read(cpu, i, &r))
+				continue;
+			seq_printf(m, "%s %d 0x%lx %pS %d\n",
+				   asi_classes[r.class_id].name, r.cpu, r.address,
+				   (void *)r.ip, r.critical);
+		}
 	}
-	raw_spin_unlock_irq(&asi_fault_log_lock);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(asi_faults);

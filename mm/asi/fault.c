@@ -12,9 +12,9 @@
 #include <linux/asi.h>
 #include <linux/moduleparam.h>
 #include <linux/printk.h>
-#include <linux/ratelimit.h>
+#include <linux/jiffies.h>
+#include <linux/percpu.h>
 #include <linux/sched.h>
-#include <linux/spinlock.h>
 #include <trace/events/asi.h>
 
 #include "internal.h"
@@ -26,37 +26,80 @@
 static unsigned int fault_report = 1;
 module_param(fault_report, uint, 0644);
 MODULE_PARM_DESC(fault_report,
-		 "Report ASI faults: 0 off, 1 address and IP, 2 with a stack trace");
+		 "Report ASI faults, at most 10 per CPU every 5 s: 0 off, 1 address and IP, 2 with a stack trace");
 
-static DEFINE_RATELIMIT_STATE(asi_fault_ratelimit, 5 * HZ, 10);
+/* At most this many reports per CPU per window: no lock shared by CPUs. */
+#define ASI_FAULT_REPORT_BURST		10
+#define ASI_FAULT_REPORT_WINDOW		(5 * HZ)
 
-struct asi_fault_record asi_fault_records[ASI_FAULT_LOG_SIZE];
-unsigned int asi_fault_records_next;
-/* Raw: taken in the fault handler, whatever locks the faulting code held. */
-DEFINE_RAW_SPINLOCK(asi_fault_log_lock);
+DEFINE_PER_CPU(struct asi_fault_log, asi_fault_log);
+
+static bool asi_fault_report_allowed(struct asi_fault_log *log)
+{
+	if (time_after(jiffies, log->window + ASI_FAULT_REPORT_WINDOW)) {
+		log->window = jiffies;
+		log->reported = 0;
+	}
+	return log->reported++ < ASI_FAULT_REPORT_BURST;
+}
 
 /* Called with interrupts off and console output deferred. */
-static void asi_fault_log(struct asi_class *class, unsigned long address,
-			  unsigned long ip, bool critical)
+static void asi_fault_log_add(struct asi_class *class, unsigned long address,
+			      unsigned long ip, bool critical)
 {
-	struct asi_fault_record *rec;
+	struct asi_fault_log *log = this_cpu_ptr(&asi_fault_log);
+	struct asi_fault_record *rec = &log->rec[log->next % ARRAY_SIZE(log->rec)];
 
-	raw_spin_lock(&asi_fault_log_lock);
-	rec = &asi_fault_records[asi_fault_records_next++ % ASI_FAULT_LOG_SIZE];
+	/* The last count before this record: see asi_fault_log_read(). */
+	smp_wmb();
 	rec->class_id = class->id;
 	rec->address = address;
 	rec->ip = ip;
 	rec->critical = critical;
 	rec->cpu = raw_smp_processor_id();
-	raw_spin_unlock(&asi_fault_log_lock);
+	/* The record before the count: see asi_fault_log_read(). */
+	smp_store_release(&log->next, log->next + 1);
 
-	if (!READ_ONCE(fault_report) || !__ratelimit(&asi_fault_ratelimit))
+	if (!READ_ONCE(fault_report) || !asi_fault_report_allowed(log))
 		return;
 	pr_info("%s fault: class %s, address 0x%lx, ip %pS, cpu %d\n",
 		critical ? "critical-section" : "ASI", class->name, address,
 		(void *)ip, raw_smp_processor_id());
 	if (READ_ONCE(fault_report) > 1)
 		dump_stack();
+}
+
+/**
+ * asi_fault_log_read() - copy one record of a CPU's fault log
+ * @cpu: the CPU
+ * @i: the record's number, counted from the CPU's first fault
+ * @out: where to copy it
+ *
+ * Without a lock: the CPU may be writing its log meanwhile. The log holds
+ * one slot more than the ASI_FAULT_LOG_SIZE records it shows, so the one
+ * being written is never one of those; a record the CPU may have started
+ * to overwrite while it was copied is refused.
+ *
+ * Return: true when @out holds record @i.
+ */
+bool asi_fault_log_read(int cpu, unsigned int i, struct asi_fault_record *out)
+{
+	struct asi_fault_log *log = per_cpu_ptr(&asi_fault_log, cpu);
+	/* Pairs with the writer's smp_store_release(): record @i is whole. */
+	unsigned int next = smp_load_acquire(&log->next);
+
+	/* 1 <= next - i <= ASI_FAULT_LOG_SIZE, in wrapping arithmetic. */
+	if (next - i - 1 >= ASI_FAULT_LOG_SIZE)
+		return false;
+	/* Racy by design: the count checked below says if it was torn. */
+	*out = data_race(log->rec[i % ARRAY_SIZE(log->rec)]);
+	/*
+	 * Pairs with the writer's smp_wmb(): the copy before the count that
+	 * says whether the writer has started overwriting record @i's slot,
+	 * which it does once the count reaches i + ARRAY_SIZE(log->rec).
+	 */
+	smp_rmb();
+	return READ_ONCE(log->next) - i - 1 < ASI_FAULT_LOG_SIZE;
 }
 
 /**
@@ -110,7 +153,7 @@ bool asi_handle_page_fault(struct pt_regs *regs, unsigned long error_code,
 	 * irq_work.
 	 */
 	printk_deferred_enter();
-	asi_fault_log(class, address, instruction_pointer(regs), critical);
+	asi_fault_log_add(class, address, instruction_pointer(regs), critical);
 	WARN(IS_ENABLED(CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG) && critical,
 	     "asi: class %s touched 0x%lx in a critical section\n",
 	     class->name, address);

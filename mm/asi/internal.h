@@ -167,9 +167,21 @@ struct asi_fault_record {
 	bool critical;
 };
 
-extern struct asi_fault_record asi_fault_records[ASI_FAULT_LOG_SIZE];
-extern unsigned int asi_fault_records_next;
-extern raw_spinlock_t asi_fault_log_lock;
+/*
+ * Each CPU logs its own ASI faults, so that the fault path takes no lock
+ * that other CPUs' faults take: written only by this CPU, interrupts off;
+ * read racily by debugfs (see asi_fault_log_read()).
+ */
+struct asi_fault_log {
+	/* One more than shown: the one the CPU may be writing. */
+	struct asi_fault_record rec[ASI_FAULT_LOG_SIZE + 1];
+	unsigned int next;		/* records written, ever */
+	unsigned long window;		/* jiffies: start of the report window */
+	unsigned int reported;		/* reports in that window */
+};
+
+DECLARE_PER_CPU(struct asi_fault_log, asi_fault_log);
+bool asi_fault_log_read(int cpu, unsigned int i, struct asi_fault_record *out);
 
 int asi_idle_init(void);
 

@@ -346,11 +346,13 @@ static void asi_x86_cr3_switch(struct kunit *test)
 static void asi_x86_fault_exits_and_retries(struct kunit *test)
 {
 	struct asi *asi = asi_x86_asi;
-	u64 faults, pf_exits, recs;
+	u64 faults, pf_exits;
 	unsigned long flags, *buf;
 	unsigned long seen;
 	bool restricted_before, restricted_after;
-	struct asi_fault_record *rec;
+	struct asi_fault_record rec;
+	unsigned int recs, after;
+	int cpu;
 
 	buf = kunit_kmalloc(test, sizeof(*buf), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
@@ -359,14 +361,15 @@ static void asi_x86_fault_exits_and_retries(struct kunit *test)
 
 	faults = asi_x86_stat(asi->class, -2);
 	pf_exits = asi_x86_stat(asi->class, ASI_EXIT_FAULT);
-	recs = READ_ONCE(asi_fault_records_next);
-
 	local_irq_save(flags);
+	cpu = smp_processor_id();
+	recs = READ_ONCE(per_cpu(asi_fault_log, cpu).next);
 	asi_enter(asi);
 	restricted_before = asi_is_restricted();
 	seen = READ_ONCE(*buf);
 	restricted_after = asi_is_restricted();
 	asi_exit();
+	after = READ_ONCE(per_cpu(asi_fault_log, cpu).next);
 	local_irq_restore(flags);
 
 	KUNIT_EXPECT_TRUE(test, restricted_before);
@@ -374,11 +377,12 @@ static void asi_x86_fault_exits_and_retries(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, seen, 0x5ec2e7UL);
 	KUNIT_EXPECT_EQ(test, asi_x86_stat(asi->class, -2) - faults, 1);
 	KUNIT_EXPECT_EQ(test, asi_x86_stat(asi->class, ASI_EXIT_FAULT) - pf_exits, 1);
-	KUNIT_ASSERT_EQ(test, READ_ONCE(asi_fault_records_next) - recs, 1);
-	rec = &asi_fault_records[recs % ASI_FAULT_LOG_SIZE];
-	KUNIT_EXPECT_EQ(test, rec->address, (unsigned long)buf);
-	KUNIT_EXPECT_EQ(test, rec->class_id, asi->class->id);
-	KUNIT_EXPECT_FALSE(test, rec->critical);
+	KUNIT_ASSERT_EQ(test, after - recs, 1);
+	KUNIT_ASSERT_TRUE(test, asi_fault_log_read(cpu, recs, &rec));
+	KUNIT_EXPECT_EQ(test, rec.address, (unsigned long)buf);
+	KUNIT_EXPECT_EQ(test, rec.class_id, asi->class->id);
+	KUNIT_EXPECT_EQ(test, rec.cpu, cpu);
+	KUNIT_EXPECT_FALSE(test, rec.critical);
 }
 
 static void asi_x86_irq_work_fn(struct irq_work *work)
