@@ -162,12 +162,36 @@ void kvm_asi_init(void)
 			       !boot_cpu_has_bug(X86_BUG_L1TF);
 	class = asi_register_class("kvm", &kvm_asi_ops, ASI_CLASS_LOCAL_KMALLOC);
 	if (IS_ERR(class)) {
-		pr_info("kvm.asi=%s but no class (%pe): VMs run without ASI\n",
+		/* force fails closed: no VM runs without ASI (kvm_asi_init_vm()). */
+		if (kvm_asi_mode == KVM_ASI_FORCE) {
+			pr_err("kvm.asi=force but ASI is not available (%pe): KVM_CREATE_VM will fail\n",
+			       class);
+			return;
+		}
+		pr_warn("kvm.asi=%s but ASI is not available (%pe): VMs run without it\n",
 			kvm_asi_mode_names[kvm_asi_mode], class);
 		kvm_asi_mode = KVM_ASI_OFF;
 		return;
 	}
 	kvm_asi_class = class;
+}
+
+/**
+ * kvm_asi_init_vm() - may this VM run?
+ * @kvm: the VM, just allocated by kvm_arch_alloc_vm()
+ *
+ * With kvm.asi=force, a VM that has no ASI instance because ASI is not
+ * available at all (booted without asi=on, or refused at boot) must not
+ * run: that is what force promises.
+ *
+ * Return: 0, or -ENXIO for a VM that would run without ASI under force.
+ */
+int kvm_asi_init_vm(struct kvm *kvm)
+{
+	if (kvm_asi_mode != KVM_ASI_FORCE || kvm->arch.asi_enabled)
+		return 0;
+	pr_err_ratelimited("kvm.asi=force but ASI is not available: VM creation refused\n");
+	return -ENXIO;
 }
 
 void kvm_asi_exit(void)

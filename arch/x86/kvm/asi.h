@@ -10,6 +10,7 @@
 void kvm_asi_init(void);
 void kvm_asi_exit(void);
 int kvm_asi_check_extension(void);
+int kvm_asi_init_vm(struct kvm *kvm);
 int kvm_asi_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap);
 void kvm_asi_free_vm(struct asi *asi, struct kmem_cache *vcpus);
 void kvm_asi_run_begin(struct kvm_vcpu *vcpu);
@@ -72,6 +73,7 @@ static inline void kvm_asi_baseline_exit(struct kvm_vcpu *vcpu)
 static inline void kvm_asi_init(void) { }
 static inline void kvm_asi_exit(void) { }
 static inline int kvm_asi_check_extension(void) { return 0; }
+static inline int kvm_asi_init_vm(struct kvm *kvm) { return 0; }
 static inline int kvm_asi_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap)
 {
 	return -ENXIO;

@@ -12,10 +12,16 @@
  * is force, flushes before every entry, and kicks the SMT siblings after
  * every exit where the CPUs have siblings; one created after it is
  * cleared does neither.
+ *
+ * With kvm.asi=force on a host where ASI is not running (booted without
+ * asi=on, or ASI refused to start), force fails closed: KVM_CREATE_VM
+ * fails with ENXIO, and nothing else is checked.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "asi_util.h"
 #include "test_util.h"
@@ -49,6 +55,32 @@ static bool have_siblings(void)
 	TEST_ASSERT(fgets(buf, sizeof(buf), f), "empty thread_siblings_list");
 	fclose(f);
 	return strpbrk(buf, ",-");
+}
+
+/* Is ASI running on this host? Its CPU flag says so, and only then. */
+static bool asi_running(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[4096];
+	bool found = false;
+
+	TEST_ASSERT(f, "no /proc/cpuinfo");
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "flags", 5) &&
+			(strstr(line, " asi ") || strstr(line, " asi\n"));
+	fclose(f);
+	return found;
+}
+
+/* force without ASI: no VM may be created. */
+static void check_fail_closed(void)
+{
+	int kvm = open_kvm_dev_path_or_exit();
+	int r = ioctl(kvm, KVM_CREATE_VM, 0);
+
+	expect_errno(r, ENXIO, "KVM_CREATE_VM under force without ASI");
+	close(kvm);
+	ksft_test_result_pass("kvm.asi=force without ASI: KVM_CREATE_VM refused\n");
 }
 
 static void guest_code(void)
@@ -111,8 +143,14 @@ int main(void)
 
 	TEST_ASSERT(mode >= 0 && mode <= 2, "KVM_CAP_X86_ASI reports %d", mode);
 	ksft_print_header();
+	pr_info("kvm.asi mode %d (0 off, 1 optin, 2 force), ASI %s\n", mode,
+		asi_running() ? "running" : "not running");
+	if (mode == 2 && !asi_running()) {
+		ksft_set_plan(1);
+		check_fail_closed();
+		ksft_finished();
+	}
 	ksft_set_plan(2);
-	pr_info("kvm.asi mode %d (0 off, 1 optin, 2 force)\n", mode);
 
 	vm = vm_create_barebones();
 	expect_errno(enable(vm, 1, 1, 0), EINVAL, "flags");
