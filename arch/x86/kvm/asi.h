@@ -25,10 +25,18 @@ void *kvm_asi_kvmalloc(struct kvm *kvm, size_t size, gfp_t gfp);
 void *kvm_asi_kzalloc(struct kvm *kvm, size_t size, gfp_t gfp);
 void *kvm_asi_memdup_array_user(struct kvm *kvm, const void __user *src,
 				size_t n, size_t size);
+#ifdef CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG
+/* The benchmarks' flush-and-kick baseline (asi_baseline.c), debug only. */
 int kvm_asi_baseline_prepare(void);
 void kvm_asi_baseline_free(void);
 void kvm_asi_baseline_flush(struct kvm_vcpu *vcpu);
 void __kvm_asi_baseline_exit(struct kvm_vcpu *vcpu);
+#else
+static inline int kvm_asi_baseline_prepare(void) { return 0; }
+static inline void kvm_asi_baseline_free(void) { }
+static __always_inline void kvm_asi_baseline_flush(struct kvm_vcpu *vcpu) { }
+static inline void __kvm_asi_baseline_exit(struct kvm_vcpu *vcpu) { }
+#endif
 
 static inline struct asi *kvm_asi_of(struct kvm *kvm)
 {

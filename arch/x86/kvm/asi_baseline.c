@@ -7,7 +7,8 @@
  * vCPU's SMT siblings and waits until each has taken it, which forces a
  * sibling that runs a guest out of it.
  *
- * kvm.asi_flush_kick (writable at run time) selects it for the VMs created
+ * kvm.asi_flush_kick (writable at run time, in kernels built with
+ * CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG only) selects it for the VMs created
  * while it is set: such a VM gets no ASI instance (KVM_CAP_X86_ASI then
  * fails with ENXIO), except with kvm.asi=force, which ignores it.
  *
