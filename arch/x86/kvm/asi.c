@@ -36,12 +36,18 @@
  *   sensitive has been mapped since, so VMX skips its own L1D flush. If
  *   a fault in the vendor's pre-entry code left the instance, the entry
  *   is unprotected and VMX flushes as it always did.
- * - VMX only, right after it: HOST_CR3 from CR3 itself, so that the exit
- *   comes back to the address space of the entry (SVM's VMRUN saves and
- *   restores the host's CR3 by itself). Nothing may leave the instance
- *   from there to VMLAUNCH; asi_check_cr3() after the exit catches a bug
- *   that does, which would otherwise leave the CPU on the restricted
- *   table while ASI's state says full.
+ * - VMX only, kvm_asi_vm_enter_last(), right before VMLAUNCH/VMRESUME,
+ *   after which only what every instance maps is touched: the decision
+ *   checked again, since a fault between the two would otherwise enter
+ *   the guest with the flush skipped after a full-space excursion
+ *   (counted in asi_late_exits; the debug knob
+ *   kvm.asi_provoke_late_exits makes some); then HOST_CR3 from CR3
+ *   itself, so that the exit comes back to the address space of the
+ *   entry (SVM's VMRUN saves and restores the host's CR3 by itself).
+ *   Only an NMI or #MC can leave from there to the entry, and its
+ *   return enters again; asi_check_cr3() after the exit catches a bug
+ *   that leaves anyway, which would otherwise leave the CPU on the
+ *   restricted table while ASI's state says full.
  * - No asi_exit() after VM exit: the exit handlers run restricted, and the
  *   first touch of memory the instance does not map leaves it (an ASI
  *   fault). That is the point: most exits never leave.
@@ -388,7 +394,17 @@ struct kvm_asi_exit_stat {
 	u32 code;		/* the vendor's exit reason */
 };
 
-enum { KVM_ASI_NONE, KVM_ASI_RESTRICTED, KVM_ASI_UNPROTECTED };
+/*
+ * What the entry before this exit was: none yet, in the instance after
+ * the hook's flush (counted in asi_flushes) or with nothing to flush
+ * (asi_flushes_skipped), or unprotected.
+ */
+enum {
+	KVM_ASI_NONE,
+	KVM_ASI_RESTRICTED,
+	KVM_ASI_RESTRICTED_SKIPPED,
+	KVM_ASI_UNPROTECTED,
+};
 
 static unsigned int kvm_asi_slot(u32 code)
 {
@@ -543,18 +559,118 @@ noinstr bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu)
 	if (asi_current() != vcpu->kvm->arch.asi) {
 		a->pending = KVM_ASI_UNPROTECTED;
 		vcpu->stat.asi_unprotected_entries++;
+		/*
+		 * An ASI fault left the instance: not an event VMX's
+		 * conditional L1D flush (vmentry_l1d_flush=cond) knows of.
+		 */
+		vcpu->arch.l1tf_flush_l1d = true;
 		return false;
 	}
-	a->pending = KVM_ASI_RESTRICTED;
 	enters = asi_cpu_enters();
-	if (a->cpu == vcpu->cpu && a->cpu_enters == enters)
+	if (a->cpu == vcpu->cpu && a->cpu_enters == enters) {
+		a->pending = KVM_ASI_RESTRICTED_SKIPPED;
 		vcpu->stat.asi_flushes_skipped++;
-	else
+	} else {
+		a->pending = KVM_ASI_RESTRICTED;
 		vcpu->stat.asi_flushes++;
+	}
 	a->cpu = vcpu->cpu;
 	a->cpu_enters = enters;
 	/* An L1TF CPU without the flush MSR keeps VMX's software flush. */
 	return kvm_asi_covers_entry;
+}
+
+#ifdef CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG
+/*
+ * Debug builds: make that many VM entries leave the instance after
+ * kvm_asi_vm_entry() decided, so that a test sees the late check at
+ * work. The key and the count are what restricted code may read (the
+ * count is declared globally nonsensitive); the target is not mapped,
+ * so touching it is the exit, once per count.
+ */
+static DEFINE_STATIC_KEY_FALSE(kvm_asi_provoke_key);
+static DEFINE_MUTEX(kvm_asi_provoke_lock);
+static atomic_t kvm_asi_late_exits_left __asi_global_nonsensitive;
+static unsigned long kvm_asi_late_exit_target;
+
+static int kvm_asi_late_exits_set(const char *val, const struct kernel_param *kp)
+{
+	int n, err = kstrtoint(val, 0, &n);
+
+	if (err || n < 0)
+		return -EINVAL;
+	mutex_lock(&kvm_asi_provoke_lock);
+	atomic_set(&kvm_asi_late_exits_left, n);
+	if (n)
+		static_branch_enable(&kvm_asi_provoke_key);
+	else
+		static_branch_disable(&kvm_asi_provoke_key);
+	mutex_unlock(&kvm_asi_provoke_lock);
+	return 0;
+}
+
+static int kvm_asi_late_exits_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%d\n", atomic_read(&kvm_asi_late_exits_left));
+}
+
+static const struct kernel_param_ops kvm_asi_late_exits_ops = {
+	.set = kvm_asi_late_exits_set,
+	.get = kvm_asi_late_exits_get,
+};
+module_param_cb(asi_provoke_late_exits, &kvm_asi_late_exits_ops, NULL, 0644);
+MODULE_PARM_DESC(asi_provoke_late_exits,
+		 "Debug: the next N VM entries in a VM's ASI instance touch unmapped memory after the flush decision");
+
+static __always_inline void kvm_asi_provoke_late_exit(void)
+{
+	if (static_branch_unlikely(&kvm_asi_provoke_key) &&
+	    raw_atomic_add_unless(&kvm_asi_late_exits_left, -1, 0))
+		WRITE_ONCE(kvm_asi_late_exit_target, kvm_asi_late_exit_target + 1);
+}
+#else
+static __always_inline void kvm_asi_provoke_late_exit(void) { }
+#endif
+
+/**
+ * kvm_asi_vm_enter_last() - the entry's protection, decided for good
+ * @vcpu: the vCPU about to enter
+ * @restricted: set to the instance the CPU is in, or NULL
+ *
+ * Called by VMX right before VMLAUNCH/VMRESUME, after which only what
+ * every instance maps is touched: kvm_asi_vm_entry() decided earlier,
+ * and a fault since may have left the instance, so the flushes it let
+ * VMX skip, or those VMX did before the excursion, would be missing.
+ * Such an entry counts as unprotected and late instead of as restricted.
+ *
+ * Return: true when the caller must flush as it does without ASI.
+ */
+noinstr bool kvm_asi_vm_enter_last(struct kvm_vcpu *vcpu, struct asi **restricted)
+{
+	struct kvm_vcpu_asi *a = &vcpu->arch.asi;
+	struct asi *asi = vcpu->kvm->arch.asi;
+
+	if (a->pending == KVM_ASI_RESTRICTED || a->pending == KVM_ASI_RESTRICTED_SKIPPED)
+		kvm_asi_provoke_late_exit();
+	*restricted = asi_current();
+	if (likely(*restricted == asi))
+		return false;
+	switch (a->pending) {
+	case KVM_ASI_RESTRICTED:
+		vcpu->stat.asi_flushes--;
+		break;
+	case KVM_ASI_RESTRICTED_SKIPPED:
+		vcpu->stat.asi_flushes_skipped--;
+		break;
+	default:
+		return false;	/* unprotected already: VMX flushed after it left */
+	}
+	a->pending = KVM_ASI_UNPROTECTED;
+	vcpu->stat.asi_unprotected_entries++;
+	vcpu->stat.asi_late_exits++;
+	/* The full address space ran: VMX's conditional flush must not skip. */
+	vcpu->arch.l1tf_flush_l1d = true;
+	return true;
 }
 
 void kvm_asi_vcpu_destroy(struct kvm_vcpu *vcpu)

@@ -18,6 +18,7 @@ void kvm_asi_run_end(struct kvm_vcpu *vcpu);
 void __kvm_asi_enter(struct kvm_vcpu *vcpu);
 void kvm_asi_leave(struct kvm_vcpu *vcpu);
 bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu);
+bool kvm_asi_vm_enter_last(struct kvm_vcpu *vcpu, struct asi **restricted);
 void kvm_asi_vcpu_destroy(struct kvm_vcpu *vcpu);
 void kvm_asi_vcpu_debugfs(struct kvm_vcpu *vcpu, struct dentry *dir);
 void kvm_asi_vm_debugfs(struct kvm *kvm);
@@ -98,6 +99,12 @@ static __always_inline bool kvm_asi_ready(struct kvm_vcpu *vcpu)
 
 static inline void kvm_asi_leave(struct kvm_vcpu *vcpu) { }
 static __always_inline bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu)
+{
+	return false;
+}
+
+static __always_inline bool kvm_asi_vm_enter_last(struct kvm_vcpu *vcpu,
+						  struct asi **restricted)
 {
 	return false;
 }
