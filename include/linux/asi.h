@@ -205,6 +205,7 @@ void asi_idle_exit(void);
 
 void asi_context_switch(struct task_struct *prev);
 void asi_release_task(struct task_struct *tsk);
+void asi_task_fork(struct task_struct *tsk);
 unsigned int asi_task_struct_layout(unsigned int *align);
 
 /*
@@ -440,6 +441,7 @@ static __always_inline void asi_idle_exit(void) { }
 static inline void asi_context_switch(struct task_struct *prev) { }
 
 static inline void asi_release_task(struct task_struct *tsk) { }
+static inline void asi_task_fork(struct task_struct *tsk) { }
 
 static inline unsigned int asi_task_struct_layout(unsigned int *align)
 {

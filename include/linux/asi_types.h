@@ -29,15 +29,11 @@ struct asi_exit_record {
  * @target: the instance this task runs in when it is in task context, set
  *	by asi_enter() and cleared by asi_exit() or by an ASI fault. The
  *	outermost interrupt return re-enters it, on whatever CPU the task
- *	runs then. A child copies its parent's at fork and never uses it:
- *	it is read only by the return from an interrupt that found this
- *	task restricted, which takes the task's own asi_enter() first.
+ *	runs then.
  * @mapped_stack: the stack asi_task_init() mapped into the restricted
- *	address spaces. It is compared with the task's own stack rather than
- *	kept as a flag, so a child that copied its parent's task_struct at
- *	fork never looks prepared.
+ *	address spaces; a new task starts without (asi_task_fork()).
  * @mapped_head: the task itself once asi_task_init() mapped the head of
- *	its task_struct (mm/asi/task.c); a child's copy never matches.
+ *	its task_struct (mm/asi/task.c).
  * @local: the instance that __GFP_LOCAL_NONSENSITIVE memory this task
  *	allocates belongs to, between asi_local_begin() and asi_local_end().
  * @local_key: where that scope was opened: the task's stack page and the

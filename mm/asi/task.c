@@ -98,6 +98,21 @@ int asi_task_map_head(void)
 	return 0;
 }
 
+/**
+ * asi_task_fork() - a new task starts with no ASI state
+ * @tsk: the task dup_task_struct() just copied from its parent
+ *
+ * Nothing of the parent's ASI state is the child's: not its target, not
+ * its local scope, and above all not the record of which stack and head
+ * were mapped. A child given, from the stack and task_struct caches, the
+ * very stack and task_struct of an ancestor that has died since would
+ * otherwise look prepared while nothing of it is mapped.
+ */
+void asi_task_fork(struct task_struct *tsk)
+{
+	memset(&tsk->asi, 0, sizeof(tsk->asi));
+}
+
 /* Unmap a dead task's head, before its task_struct can be freed. */
 void asi_task_unmap_head(struct task_struct *tsk)
 {

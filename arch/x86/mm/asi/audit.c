@@ -127,7 +127,7 @@ static bool asi_audit_stack(unsigned long va, char *what, size_t len)
 		unsigned long head;
 		size_t size;
 
-		/* A child copies its parent's field at fork: not its stack. */
+		/* Only a stack the task still runs on is its own. */
 		if (stack && stack == task_stack_page(t) &&
 		    asi_in(va, stack, stack + THREAD_SIZE)) {
 			snprintf(what, len, "stack of %s/%d", t->comm, t->pid);
