@@ -20,11 +20,41 @@ cp "$ASI_BUILD/user/asi-vmm" "$ASI_BUILD/user/e9cat" "$root/asi/bin/"
 for t in "$@"; do
 	cp "$ASI_BUILD/user/kvm/$t" "$root/asi/kvm-selftests/${t##*/}"
 done
-# Which selftests each emulator runs (suites/kvm-selftests, asi_emu=).
+# Which selftests each emulator runs (suites/kvm-selftests, asi_emu=):
+# QEMU all those given but the "own" and "qemu-known" ones, Bochs those
+# marked "bochs", the lockdep kernel those marked "lockdep", each with
+# the arguments after "args"; the known ones with their reasons, for the
+# log; the flaky ones, which it retries once.  See kvm-selftests.list.
+list=$ASI_HARNESS/kvm-selftests.list
+parse='
+function rest(i,   r) { r = ""; for (; i <= NF; i++) r = r (r == "" ? "" : " ") $i; return r }
+FNR == NR && !/^#/ && NF {
+	n = $1; sub(".*/", "", n); a = ""
+	for (i = 2; i <= NF; i++) {
+		if ($i == "args") { a = rest(i + 1); break }
+		if ($i ~ /-known$/) { known[$i, n] = rest(i + 1); break }
+		if ($i ~ /-flaky$/) { flaky[$i, n] = rest(i + 1); break }
+		mark[$i, n] = 1
+	}
+	if (a != "" || !(n in args))
+		args[n] = a
+}'
+printf '%s\n' "$@" | awk "$parse"'
+FILENAME == "-" { n = $1; sub(".*/", "", n)
+	if (!(("own", n) in mark) && !(("qemu-known", n) in known)) print n, args[n] }' "$list" - \
+	>"$root/asi/kvm-selftests.qemu"
+for sel in bochs lockdep; do
+	awk "$parse"'
+END { emu = "'$sel'" == "bochs" ? "bochs" : "qemu"
+	for (k in mark) { split(k, p, SUBSEP); if (p[1] == "'$sel'" && !((emu "-known", p[2]) in known)) print p[2], args[p[2]] } }' \
+		"$list" | sort >"$root/asi/kvm-selftests.$sel"
+done
 for emu in qemu bochs; do
-	grep -v '^#' "$ASI_HARNESS/kvm-selftests.list" |
-		awk -v e="$emu" 'NF { for (i = 2; i <= NF; i++) if ($i == e) { sub(".*/", "", $1); print $1 } }' \
-		>"$root/asi/kvm-selftests.$emu"
+	for kind in known flaky; do
+		awk "$parse"'
+END { for (k in '$kind') { split(k, p, SUBSEP); if (p[1] == "'"$emu-$kind"'") print p[2] ": " '$kind'[k] } }' \
+			"$list" | sort >"$root/asi/kvm-selftests.$emu.$kind"
+	done
 done
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) | gzip -1 >"$dst.tmp"
 mv "$dst.tmp" "$dst"

@@ -4,9 +4,13 @@
 #   1. tree and GCC kernel build (kunit.py), clean of warnings
 #   2. KUnit suites in QEMU (kunit.py, asi=on), one result per test case:
 #      kvm_env, asi_core, asi_x86
-#   3. the initramfs programs, then in-guest suites in QEMU: the chosen
-#      upstream KVM selftests with asi=on, with asi=off and with every VM
-#      given an ASI instance (kvm.asi=force), KVM_CAP_X86_ASI under
+#   3. the initramfs programs and the bench kernel (no lockdep: the one
+#      whose VM exits really run restricted), then in-guest suites in
+#      QEMU: the upstream x86 KVM selftests (kvm-selftests.list) with
+#      every VM in its ASI instance (kvm.asi=force): those marked lockdep
+#      on the test kernel, and all on the bench kernel with asi=off and
+#      with force, where the two must pass the same tests; force fails closed when ASI is not
+#      running (kvm-asi-closed); KVM_CAP_X86_ASI under
 #      kvm.asi=optin (kvm-asi-cap), the exit loops with their ASI
 #      statistics (kvm-asi-exits), 4 vCPUs for 60 s with the running VM's
 #      instance audited every second (kvm-asi-isolation), dirty logging
@@ -16,8 +20,10 @@
 #   4. the harness's own negative check: a provoked WARNING must fail a run;
 #      the same for ASI's warning on a sensitive access in a critical section
 #   5. in Bochs (VMX, EPT, PCID): every KUnit suite with asi=on and the
-#      Bochs machine's expectations, asi-state, the KVM selftests chosen
-#      for kvm_intel
+#      Bochs machine's expectations, asi-state, the VMX and KVM-ASI
+#      selftests on the bench kernel with asi=off and with force (the same
+#      must pass), and force failing closed where ASI refuses to start
+#      (the ITS thunks on)
 #   6. static checks: checkpatch, sparse, W=1, the LLVM=1 build
 #   7. the bench kernel (no lockdep) in Bochs: kvm-asi-exits must handle
 #      99.5% of CPUID, RDMSR, hypercall, x2APIC and write-protection fault
@@ -34,6 +40,21 @@ all=$ASI_LOGS/results
 t0=$(date +%s)
 
 add() { echo "$1 $2" >>"$all"; asi_log "$2: $1"; }
+
+# The upstream selftests that pass with every VM in its ASI instance must
+# be those that pass with ASI off, on the same kernel and emulator.
+same_passes() {	# same_passes EMU OFF-NAME FORCE-NAME
+	local off force
+	off=$(sed -n "s|^pass $1/$2/kvm/||p" "$all" | sort)
+	force=$(sed -n "s|^pass $1/$3/kvm/||p" "$all" | sort)
+	if [ -n "$off" ] && [ "$off" = "$force" ]; then
+		add pass "$1/kvm-selftests/force-passes-what-off-passes"
+		asi_log "$1: the same $(echo "$off" | wc -l) upstream selftests pass with asi=off and kvm.asi=force"
+	else
+		add fail "$1/kvm-selftests/force-passes-what-off-passes"
+		diff <(echo "$off") <(echo "$force") | sed 's/^/  off<  >force: /' >&2
+	fi
+}
 
 summary() {
 	local p f
@@ -83,25 +104,49 @@ cat "$ASI_LOGS/kunit.results" >>"$all"
 
 # Bochs: VMX with EPT, PCID, INVPCID (kvm_intel), same kernel.  Bochs
 # emulates on one host thread: it runs beside the QEMU suites and checks.
+bench=$ASI_KOUT_BENCH/arch/x86/boot/bzImage
 bochs_part() {
 	"$ASI_HARNESS/bochs-kunit.sh"
 	cat "$ASI_LOGS/bochs-kunit.results" >>"$all"
 	guest_suite bochs asi-state 600 "asi=on idle=halt indirect_target_selection=off"
-	guest_suite bochs kvm-selftests 1800
+	[ -n "$bench_ok" ] || return
+	ASI_BZIMAGE=$bench guest_suite bochs kvm-selftests 2400 asi=off bench-asi-off
+	ASI_BZIMAGE=$bench guest_suite bochs kvm-selftests 2400 \
+		"asi=on kvm.asi=force indirect_target_selection=off" bench-asi-force
+	same_passes bochs bench-asi-off bench-asi-force
+	# The ITS thunks on: ASI refuses to start, and force fails closed.
+	ASI_BZIMAGE=$bench guest_suite bochs kvm-asi-closed 600 "asi=on kvm.asi=force"
 }
 
-bochs_pid=
+bochs_pid= bench_ok=
 if "$ASI_HARNESS/build-userspace.sh"; then
 	add pass build/userspace
+	if "$ASI_HARNESS/build-kernel.sh" bench; then
+		add pass build/kernel-bench
+		bench_ok=1
+	else
+		add fail build/kernel-bench
+	fi
 	bochs_part >"$ASI_LOGS/bochs-part.out" 2>&1 &
 	bochs_pid=$!
 
-	# ASI on for everything, and the selftests once more with it off:
-	# the same kernel must pass both ways.
-	guest_suite qemu kvm-selftests 900 asi=on
-	guest_suite qemu kvm-selftests 900 asi=off asi-off
-	# Every VM runs in its ASI instance: the same.
-	guest_suite qemu kvm-selftests 900 "asi=on kvm.asi=force" kvm-asi-force
+	# The upstream selftests with every VM in its ASI instance: those of
+	# the paths KVM-ASI changes on the lockdep kernel (every entry leaves
+	# there, but lockdep sees the instances' making and unmaking), and all
+	# of them on the bench kernel, where the exits run restricted and the
+	# same tests must pass as with ASI off.
+	guest_suite qemu kvm-selftests 900 "asi=on kvm.asi=force asi_kvm_list=lockdep" kvm-asi-force
+	if [ -n "$bench_ok" ]; then
+		ASI_BZIMAGE=$bench guest_suite qemu kvm-selftests 1500 asi=off bench-asi-off
+		ASI_BZIMAGE=$bench guest_suite qemu kvm-selftests 1500 \
+			"asi=on kvm.asi=force" bench-asi-force
+		same_passes qemu bench-asi-off bench-asi-force
+		# ASI off at boot: force fails closed.
+		ASI_BZIMAGE=$bench guest_suite qemu kvm-asi-closed 300 "asi=off kvm.asi=force"
+		# A VM's TSC rate that cannot be scaled (the clock tests' failure).
+		ASI_BZIMAGE=$bench guest_suite qemu kvm-tsc-rate 300 \
+			"asi=on kvm.asi=force kvm.tsc_tolerance_ppm=0"
+	fi
 	guest_suite qemu kvm-asi-cap 300 "asi=on kvm.asi=optin"
 	guest_suite qemu kvm-asi-exits 300 "asi=on kvm.asi=optin"
 	guest_suite qemu kvm-asi-isolation 400 "asi=on kvm.asi=optin"
@@ -141,19 +186,12 @@ cat "$ASI_LOGS/check.results" >>"$all"
 # How many exits KVM-ASI handles without leaving, asserted where it can
 # be: on VMX (Bochs), and on the kernel without lockdep, whose state no
 # restricted space maps (with lockdep every entry is unprotected).
-bench_ok=
 if [ -n "$bochs_pid" ]; then
-	if "$ASI_HARNESS/build-kernel.sh" bench; then
-		add pass build/kernel-bench
-		bench_ok=1
-	else
-		add fail build/kernel-bench
-	fi
 	wait "$bochs_pid"
 	cat "$ASI_LOGS/bochs-part.out"
 fi
 if [ -n "$bench_ok" ]; then
-	export ASI_BZIMAGE=$ASI_KOUT_BENCH/arch/x86/boot/bzImage
+	export ASI_BZIMAGE=$bench
 	# The 4-vCPU stress once more, with the restricted exit handlers at
 	# work: both SMT threads of both cores, and each vCPU must handle 95%
 	# of its in-kernel exits without leaving (98.5% measured; the rest
