@@ -137,7 +137,7 @@ struct asi_class *asi_class_of(struct asi *asi);
 bool asi_maps(struct asi *asi, const void *addr);
 long asi_audit(struct asi *asi, unsigned int *violations);
 
-int asi_task_init(void);
+int asi_task_init(struct asi *asi);
 
 void asi_enter(struct asi *asi);
 void asi_exit(void);
@@ -388,7 +388,7 @@ static inline long asi_audit(struct asi *asi, unsigned int *violations)
 	return 0;
 }
 
-static inline int asi_task_init(void) { return -EOPNOTSUPP; }
+static inline int asi_task_init(struct asi *asi) { return -EOPNOTSUPP; }
 
 static inline void asi_enter(struct asi *asi) { }
 

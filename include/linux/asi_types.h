@@ -30,10 +30,11 @@ struct asi_exit_record {
  *	by asi_enter() and cleared by asi_exit() or by an ASI fault. The
  *	outermost interrupt return re-enters it, on whatever CPU the task
  *	runs then.
- * @mapped_stack: the stack asi_task_init() mapped into the restricted
- *	address spaces; a new task starts without (asi_task_fork()).
+ * @mapped_stack: the stack asi_task_init() mapped, local to one
+ *	instance; a new task starts without (asi_task_fork()).
  * @mapped_head: the task itself once asi_task_init() mapped the head of
- *	its task_struct (mm/asi/task.c).
+ *	its task_struct (mm/asi/task.c) in that instance.
+ * @mapped_gen: the generation of that instance, 0 when none.
  * @local: the instance that __GFP_LOCAL_NONSENSITIVE memory this task
  *	allocates belongs to, between asi_local_begin() and asi_local_end().
  * @local_key: where that scope was opened: the task's stack page and the
@@ -48,6 +49,7 @@ struct asi_task {
 	struct asi *target;
 	void *mapped_stack;
 	void *mapped_head;
+	u64 mapped_gen;
 	struct asi *local;
 	unsigned long local_key;
 	struct asi_exit_record *record;

@@ -340,54 +340,6 @@ struct asi_class *asi_class_of(struct asi *asi)
 }
 EXPORT_SYMBOL_GPL(asi_class_of);
 
-/**
- * asi_task_init() - prepare the current task to enter restricted spaces
- *
- * Maps the task's stack in every restricted address space: the CPU pushes
- * exception frames on it while restricted, so it must be there. Maps the
- * head of its task_struct too, the bookkeeping restricted code reads and
- * writes (mm/asi/task.c). Both mappings go when the task is dead
- * (asi_release_task()). Calling it again is cheap.
- *
- * Context: process context, may sleep.
- * Return: 0, -EOPNOTSUPP when ASI is off, or -ENOMEM.
- */
-int asi_task_init(void)
-{
-	void *stack = task_stack_page(current);
-	int err;
-
-	if (!static_key_enabled(&asi_enabled_key))
-		return -EOPNOTSUPP;
-	if (current->asi.mapped_stack != stack) {
-		err = asi_arch_map_global(stack, THREAD_SIZE);
-		if (err)
-			return err;
-		current->asi.mapped_stack = stack;
-	}
-	return asi_task_map_head();
-}
-EXPORT_SYMBOL_GPL(asi_task_init);
-
-/**
- * asi_release_task() - unmap what asi_task_init() mapped for a dead task
- * @tsk: the task whose stack is about to be freed or cached for reuse
- *
- * Called by an exiting task in do_exit(), before it leaves the task list
- * (where the audit finds the owners of mapped stacks and heads), and again,
- * a no-op by then, when its stack is released.
- */
-void asi_release_task(struct task_struct *tsk)
-{
-	void *stack = task_stack_page(tsk);
-
-	asi_task_unmap_head(tsk);
-	if (!stack || tsk->asi.mapped_stack != stack)
-		return;
-	asi_arch_unmap_global(stack, THREAD_SIZE);
-	tsk->asi.mapped_stack = NULL;
-}
-
 /*
  * A hook that touches memory its class does not map faults, and the
  * fault's entry would leave ASI by calling the same hook again, forever.
@@ -469,7 +421,8 @@ static bool asi_may_enter(struct asi *asi)
 	/* Only task context has a stack of its own that can be mapped. */
 	if (ASI_WARN_ON(!in_task()))
 		return false;
-	if (ASI_WARN_ON(current->asi.mapped_stack != task_stack_page(current)))
+	if (ASI_WARN_ON(current->asi.mapped_stack != task_stack_page(current) ||
+			current->asi.mapped_gen != asi->generation))
 		return false;
 	return true;
 }
@@ -488,7 +441,7 @@ static bool asi_may_enter(struct asi *asi)
  * another one leaves the current one first.
  *
  * Does nothing when ASI is off or was switched off by the safety valve.
- * The task must have called asi_task_init().
+ * The task must have called asi_task_init() for @asi.
  *
  * Context: task context, interrupts disabled.
  */
@@ -763,7 +716,8 @@ noinstr void asi_idle_enter(void)
 
 	if (!asi_enabled() || !asi || READ_ONCE(asi_disabled_by_warn))
 		return;
-	if (current->asi.mapped_stack != current->stack)
+	if (current->asi.mapped_stack != current->stack ||
+	    current->asi.mapped_gen != asi->generation)
 		return;
 	/* An idle routine that needs unmapped memory would only fault. */
 	if (!asi_arch_idle_allowed())

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Idle-ASI: a built-in class the idle loop enters right before the CPU
- * halts. Its instance maps only what every restricted space maps (no
- * local memory of any client), so an idle CPU holds nothing a sibling's
- * untrusted code could want, and an SMT sibling running a guest does not
- * have to be stopped while this CPU sleeps.
+ * halts. Its instance maps what every restricted space maps and, local
+ * to it, the idle tasks' stacks (no memory of any other class), so an
+ * idle CPU holds nothing a sibling's untrusted code could want, and an
+ * SMT sibling running a guest does not have to be stopped while this CPU
+ * sleeps.
  *
  * An interrupt that wakes the CPU leaves Idle-ASI for its handler, as
  * every interrupt does (see asi_intr_enter()), and its return enters
@@ -21,6 +22,7 @@
 #include <linux/init.h>
 #include <linux/sched.h>
 #include <linux/sched/task_stack.h>
+#include <asm/tlbflush.h>
 
 #include "internal.h"
 
@@ -38,27 +40,44 @@ int __init asi_idle_init(void)
 	class = asi_register_class("idle", &asi_idle_ops, 0);
 	if (IS_ERR(class))
 		return PTR_ERR(class);
-
-	/* The idle tasks halt, and take interrupts, on their own stacks. */
-	for_each_possible_cpu(cpu) {
-		struct task_struct *idle = idle_task(cpu);
-
-		if (!idle || !task_stack_page(idle))
-			continue;
-		err = asi_arch_map_global(task_stack_page(idle), THREAD_SIZE);
-		if (err)
-			goto err_unregister;
-		idle->asi.mapped_stack = task_stack_page(idle);
-	}
-
 	asi = asi_create(class, NULL);
 	if (IS_ERR(asi)) {
 		err = PTR_ERR(asi);
 		goto err_unregister;
 	}
+
+	/* The idle tasks halt, and take interrupts, on their own stacks. */
+	for_each_possible_cpu(cpu) {
+		struct task_struct *idle = idle_task(cpu);
+		void *stack = idle ? task_stack_page(idle) : NULL;
+
+		if (!stack)
+			continue;
+		err = asi_arch_map_area(asi, stack, THREAD_SIZE >> PAGE_SHIFT,
+					GFP_KERNEL);
+		/* Even partly: a failed mapping is undone below. */
+		idle->asi.mapped_stack = stack;
+		idle->asi.mapped_gen = asi->generation;
+		if (err)
+			goto err_destroy;
+	}
 	WRITE_ONCE(asi_idle_asi, asi);
 	return 0;
 
+err_destroy:
+	/* Never entered: its tables and the stacks' markers simply go. */
+	for_each_possible_cpu(cpu) {
+		struct task_struct *idle = idle_task(cpu);
+
+		if (idle && idle->asi.mapped_gen == asi->generation) {
+			asi_arch_unmap_area(idle->asi.mapped_stack,
+					    THREAD_SIZE >> PAGE_SHIFT);
+			idle->asi.mapped_stack = NULL;
+			idle->asi.mapped_gen = 0;
+		}
+	}
+	flush_tlb_all();
+	asi_put(asi);
 err_unregister:
 	asi_unregister_class(class);
 	return err;

@@ -44,7 +44,7 @@ static int asi_provoke_set(void *data, u64 val)
 		if (err)
 			goto out;
 	}
-	err = asi_task_init();
+	err = asi_task_init(asi_provoke_asi);
 	if (err)
 		goto out;
 	buf = kzalloc(sizeof(*buf), GFP_KERNEL);

@@ -13,10 +13,18 @@
  * architecture's first secret byte in the task_struct (on x86 the saved
  * FPU registers) starts on a page boundary, with zeroed padding before
  * the task_struct. The pages before that boundary, the "head", hold only
- * this task's bookkeeping; asi_task_init() maps them in every restricted
- * address space, with the task's stack, and asi_release_task() unmaps
- * them when the task exits (do_exit()), before the task_struct can be
- * freed.
+ * this task's bookkeeping.
+ *
+ * asi_task_init() maps the head and the task's stack, which the CPU
+ * pushes exception frames on while restricted, in the one instance the
+ * task is about to enter, as local memory of that instance: no other
+ * instance sees them. A task that later prepares for another instance
+ * takes both along (unmapped, flushed, mapped there); a dead task's go in
+ * asi_release_task(), before its task_struct and stack can be reused.
+ * Each time, the part of the stack below the caller is erased first, so
+ * that what earlier system calls of the task left there is not mapped.
+ * The idle tasks' stacks are local to the Idle-ASI instance in the same
+ * way (mm/asi/idle.c).
  *
  * See "Tasks" and the scope table in Documentation/mm/asi.rst.
  */
@@ -27,6 +35,8 @@
 #include <linux/init.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/task_stack.h>
+#include <asm/tlbflush.h>
 
 #include "internal.h"
 
@@ -77,27 +87,6 @@ size_t asi_task_head(struct task_struct *tsk, unsigned long *start)
 	return asi_task_head_size;
 }
 
-/* Map current's head in every restricted space; cheap once done. */
-int asi_task_map_head(void)
-{
-	struct task_struct *tsk = current;
-	unsigned long start;
-	size_t size;
-	int err;
-
-	/* Compared with the task itself: a child copies its parent's field. */
-	if (tsk->asi.mapped_head == tsk)
-		return 0;
-	size = asi_task_head(tsk, &start);
-	if (!size)
-		return 0;	/* Not laid out: its fields fault, and leave ASI. */
-	err = asi_arch_map_global((void *)start, size);
-	if (err)
-		return err;
-	tsk->asi.mapped_head = tsk;
-	return 0;
-}
-
 /**
  * asi_task_fork() - a new task starts with no ASI state
  * @tsk: the task dup_task_struct() just copied from its parent
@@ -113,16 +102,102 @@ void asi_task_fork(struct task_struct *tsk)
 	memset(&tsk->asi, 0, sizeof(tsk->asi));
 }
 
-/* Unmap a dead task's head, before its task_struct can be freed. */
-void asi_task_unmap_head(struct task_struct *tsk)
+#define ASI_STACK_PAGES	(THREAD_SIZE >> PAGE_SHIFT)
+
+/* Unmap @tsk's stack and head from the instance they were mapped in. */
+static void asi_task_unmap(struct task_struct *tsk)
 {
-	unsigned long start;
+	void *stack = tsk->asi.mapped_stack;
+	unsigned long head;
 	size_t size;
 
-	if (tsk->asi.mapped_head != tsk)
-		return;
-	size = asi_task_head(tsk, &start);
-	if (!WARN_ON_ONCE(!size))
-		asi_arch_unmap_global((void *)start, size);
-	tsk->asi.mapped_head = NULL;
+	if (stack) {
+		asi_arch_unmap_area(stack, ASI_STACK_PAGES);
+		flush_tlb_kernel_range((unsigned long)stack,
+				       (unsigned long)stack + THREAD_SIZE);
+		tsk->asi.mapped_stack = NULL;
+	}
+	if (tsk->asi.mapped_head == tsk) {
+		size = asi_task_head(tsk, &head);
+		asi_arch_unmap_area((void *)head, size >> PAGE_SHIFT);
+		flush_tlb_kernel_range(head, head + size);
+		tsk->asi.mapped_head = NULL;
+	}
+	tsk->asi.mapped_gen = 0;
+}
+
+/*
+ * Zero current's stack from its end up to this function's frame: it
+ * holds whatever earlier system calls and interrupts left there. Nothing
+ * in the loop calls a function, so nothing below the stack pointer is
+ * live while it runs.
+ */
+static noinline __no_sanitize_address void asi_task_erase_stack(void)
+{
+	unsigned long *p = end_of_stack(current) + 1;
+	unsigned long *sp = (unsigned long *)current_stack_pointer;
+
+	while (p < sp)
+		WRITE_ONCE(*p++, 0);
+}
+
+/**
+ * asi_task_init() - prepare the current task to enter an instance
+ * @asi: the instance the task is about to enter
+ *
+ * Erases the unused part of the task's stack, then maps the stack and
+ * the head of the task_struct in @asi, local to it; a task mapped in
+ * another instance is unmapped from that one first. Call it before every
+ * run of asi_enter() calls that follows a return to user space: the
+ * erasing is what keeps the system calls made since out of @asi.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EOPNOTSUPP when ASI is off, or -ENOMEM; after an error the
+ * task is mapped nowhere and asi_enter() refuses it.
+ */
+int asi_task_init(struct asi *asi)
+{
+	struct task_struct *tsk = current;
+	void *stack = task_stack_page(tsk);
+	unsigned long head;
+	size_t size;
+	int err;
+
+	if (!static_key_enabled(&asi_enabled_key))
+		return -EOPNOTSUPP;
+	asi_task_erase_stack();
+	if (tsk->asi.mapped_gen == asi->generation && tsk->asi.mapped_stack == stack)
+		return 0;
+
+	asi_task_unmap(tsk);
+	err = asi_arch_map_area(asi, stack, ASI_STACK_PAGES, GFP_KERNEL);
+	tsk->asi.mapped_stack = stack;	/* even partly: unmapped on error */
+	size = asi_task_head(tsk, &head);
+	/* Without a head its fields fault, and leave ASI: slow, but safe. */
+	if (!err && size) {
+		err = asi_arch_map_area(asi, (void *)head, size >> PAGE_SHIFT,
+					GFP_KERNEL);
+		tsk->asi.mapped_head = tsk;
+	}
+	if (err) {
+		asi_task_unmap(tsk);
+		return err;
+	}
+	tsk->asi.mapped_gen = asi->generation;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(asi_task_init);
+
+/**
+ * asi_release_task() - unmap what asi_task_init() mapped for a dead task
+ * @tsk: the task whose stack is about to be freed or cached for reuse
+ *
+ * Called by an exiting task in do_exit(), before it leaves the task list
+ * (where the audit finds the owners of mapped stacks and heads), and again,
+ * a no-op by then, when its stack is released.
+ */
+void asi_release_task(struct task_struct *tsk)
+{
+	if (tsk->asi.mapped_stack || tsk->asi.mapped_head == tsk)
+		asi_task_unmap(tsk);
 }

@@ -432,7 +432,7 @@ void kvm_asi_run_begin(struct kvm_vcpu *vcpu)
 		asi_local_end(scope);
 	}
 	/* Without its stack mapped the thread must not enter: run without. */
-	if (asi_task_init())
+	if (asi_task_init(kvm->arch.asi))
 		return;
 	a->pending = KVM_ASI_NONE;
 	a->cpu = -1;

@@ -15,6 +15,7 @@
 #include <linux/init.h>
 #include <linux/irqflags.h>
 #include <linux/mm.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/tracepoint.h>
 #include <trace/events/asi.h>
@@ -224,7 +225,7 @@ static void asi_enter_exit_hooks(struct kunit *test)
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, asi));
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
 
 	pre = atomic_read(&asi_test_counts->pre);
 	post = atomic_read(&asi_test_counts->post);
@@ -273,7 +274,7 @@ static void asi_exit_record(struct kunit *test)
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, asi));
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
 
 	asi_record_exits(&rec);
 	local_irq_save(flags);
@@ -318,12 +319,19 @@ static void asi_enter_other_instance(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, a));
 	KUNIT_ASSERT_FALSE(test, IS_ERR(b));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, b));
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
 
 	pre = atomic_read(&asi_test_counts->pre);
 	post = atomic_read(&asi_test_counts->post);
+	KUNIT_ASSERT_EQ(test, asi_task_init(a), 0);
 	local_irq_save(flags);
 	asi_enter(a);
+	asi_exit();
+	local_irq_restore(flags);
+	/* The task's stack is local to one instance: it moves to b. */
+	KUNIT_ASSERT_EQ(test, asi_task_init(b), 0);
+	KUNIT_EXPECT_TRUE(test, asi_maps(b, task_stack_page(current)));
+	KUNIT_EXPECT_FALSE(test, asi_maps(a, task_stack_page(current)));
+	local_irq_save(flags);
 	asi_enter(b);
 	in_b = asi_current();
 	asi_exit();
@@ -348,7 +356,7 @@ static void asi_safety_valve(struct kunit *test)
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, asi));
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
 	KUNIT_ASSERT_FALSE(test, READ_ONCE(asi_disabled_by_warn));
 
 	local_irq_save(flags);
@@ -413,7 +421,7 @@ static void asi_tracepoints(struct kunit *test)
 
 	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
 	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, asi));
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
 	buf = kunit_kzalloc(test, sizeof(*buf), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	KUNIT_ASSERT_EQ(test, register_trace_asi_enter(asi_test_trace_enter, &t), 0);

@@ -121,7 +121,7 @@ static int asi_ns_init(struct kunit *test)
 {
 	if (!asi_enabled() || IS_ERR_OR_NULL(ns_a) || !asi_idle_asi)
 		KUNIT_FAIL(test, "ASI is off or the suite's setup failed: boot with asi=on");
-	else if (asi_task_init())
+	else if (asi_task_init(ns_a))	/* mapped now, so counts do not move */
 		KUNIT_FAIL(test, "cannot map the test task's stack");
 	else
 		asi_flush_frees();	/* every case starts with empty pools */
@@ -135,6 +135,9 @@ static u64 asi_ns_touch(struct asi *asi, const void *addr)
 	struct asi_stats before, after;
 	unsigned long flags;
 
+	/* The task's stack goes along: it is local to one instance. */
+	if (asi_task_init(asi))
+		return U64_MAX;
 	asi_stats_sum(id, &before);
 	local_irq_save(flags);
 	asi_enter(asi);
@@ -405,8 +408,6 @@ static long asi_ns_probe_on_cpu(void *arg)
 {
 	struct asi_ns_probe *probe = arg;
 
-	if (asi_task_init())
-		return -1;
 	return asi_ns_touch(probe->asi, probe->addr);
 }
 
@@ -864,10 +865,6 @@ static int asi_ns_churn_worker(void *arg)
 	unsigned long flags;
 	int i;
 
-	if (asi_task_init()) {
-		c->enomem = true;
-		goto out;
-	}
 	while (!READ_ONCE(asi_ns_churn_stop)) {
 		for (i = 0; i < ASI_NS_CHURN_BATCH; i++) {
 			gfp_t gfp = (i & 1 ? GFP_ATOMIC : GFP_KERNEL) | __GFP_NOWARN;
@@ -900,7 +897,6 @@ static int asi_ns_churn_worker(void *arg)
 		c->rounds++;
 		cond_resched();
 	}
-out:
 	complete(&c->done);
 	while (!kthread_should_stop())
 		schedule_timeout_interruptible(1);

@@ -11,9 +11,10 @@
  *   of a nonsensitive per-CPU area (asi_percpu_areas), or not for this
  *   instance when it is local, or a local page reached through the
  *   shared tables;
- * - any other address that is not a stack ASI mapped for its task, a
- *   per-CPU page ASI maps, the nonsensitive data sections or the CPU
- *   entry area.
+ * - any other address that is not a per-CPU page ASI maps, the
+ *   nonsensitive data sections or the CPU entry area;
+ * - a task's stack or task_struct head (or an idle task's stack) that is
+ *   not local to this instance, mapped for the task by asi_task_init().
  *
  * Consecutive pages with the same provenance are printed as one range.
  */
@@ -107,8 +108,11 @@ static bool asi_audit_percpu(unsigned long va, char *what, size_t len)
 	return false;
 }
 
-/* A stack or task head asi_task_init() mapped, or an idle task's stack. */
-static bool asi_audit_stack(unsigned long va, char *what, size_t len)
+/*
+ * A stack or task head asi_task_init() mapped, or an idle task's stack:
+ * each is local to the one instance whose generation it sets in *@gen.
+ */
+static bool asi_audit_stack(unsigned long va, char *what, size_t len, u64 *gen)
 {
 	struct task_struct *g, *t;
 	bool found = false;
@@ -118,6 +122,7 @@ static bool asi_audit_stack(unsigned long va, char *what, size_t len)
 		t = idle_task(cpu);
 		if (t && asi_in(va, task_stack_page(t), task_stack_page(t) + THREAD_SIZE)) {
 			snprintf(what, len, "stack of idle task, CPU %d", cpu);
+			*gen = READ_ONCE(t->asi.mapped_gen);
 			return true;
 		}
 	}
@@ -132,19 +137,30 @@ static bool asi_audit_stack(unsigned long va, char *what, size_t len)
 		    asi_in(va, stack, stack + THREAD_SIZE)) {
 			snprintf(what, len, "stack of %s/%d", t->comm, t->pid);
 			found = true;
-			break;
+		} else if (READ_ONCE(t->asi.mapped_head) == t) {
+			size = asi_task_head(t, &head);
+			if (size && asi_in(va, (void *)head, (void *)head + size)) {
+				snprintf(what, len, "task_struct head of %s/%d",
+					 t->comm, t->pid);
+				found = true;
+			}
 		}
-		if (READ_ONCE(t->asi.mapped_head) != t)
-			continue;
-		size = asi_task_head(t, &head);
-		if (size && asi_in(va, (void *)head, (void *)head + size)) {
-			snprintf(what, len, "task_struct head of %s/%d", t->comm, t->pid);
-			found = true;
-			break;
+		if (found) {
+			*gen = READ_ONCE(t->asi.mapped_gen);
+			goto out;	/* break would only leave the thread loop */
 		}
 	}
+out:
 	rcu_read_unlock();
 	return found;
+}
+
+/* Is the page @e maps, @t the template's entry, local to this instance? */
+static bool asi_audit_mine(struct asi_audit *a, unsigned long e, unsigned long t,
+			   u64 gen)
+{
+	return e != t && asi_arch_is_local_marker(a->asi, t) &&
+	       gen == a->asi->generation;
 }
 
 /*
@@ -210,6 +226,7 @@ static void asi_audit_data_leaf(struct asi_audit *a, unsigned long va,
 	unsigned long flags, e, t;
 	char what[64];
 	pte_t *tpte;
+	u64 gen;
 	bool ok;
 
 	spin_lock_irqsave(&asi_pgtable_lock, flags);
@@ -222,9 +239,10 @@ static void asi_audit_data_leaf(struct asi_audit *a, unsigned long va,
 		return;		/* unmapped since the walk saw it */
 	if (ok)
 		asi_audit_add(a, va, PAGE_SIZE, false, what);
-	else if (asi_audit_percpu(va, what, sizeof(what)) ||
-		 asi_audit_stack(va, what, sizeof(what)))
+	else if (asi_audit_percpu(va, what, sizeof(what)))
 		asi_audit_add(a, va, PAGE_SIZE, e != t, what);
+	else if (asi_audit_stack(va, what, sizeof(what), &gen))
+		asi_audit_add(a, va, PAGE_SIZE, !asi_audit_mine(a, e, t, gen), what);
 	else
 		asi_audit_add(a, va, PAGE_SIZE, true, "undeclared pages");
 }
@@ -237,6 +255,7 @@ static void asi_audit_leaf(struct asi_audit *a, unsigned long va,
 	unsigned long size = PAGE_SIZE << (9 * (level - 1));
 	bool rw = entry & _PAGE_RW;
 	char what[64];
+	u64 gen;
 
 	if (asi_in(va, (void *)CPU_ENTRY_AREA_BASE,
 		   (void *)(CPU_ENTRY_AREA_BASE + CPU_ENTRY_AREA_MAP_SIZE))) {
@@ -265,8 +284,8 @@ static void asi_audit_leaf(struct asi_audit *a, unsigned long va,
 		return;
 	}
 	/* Stacks last, as that looks at every task: stacks are few. */
-	if (asi_audit_stack(va, what, sizeof(what))) {
-		asi_audit_add(a, va, size, !shared, what);
+	if (asi_audit_stack(va, what, sizeof(what), &gen)) {
+		asi_audit_add(a, va, size, !asi_audit_mine(a, entry, t, gen), what);
 		return;
 	}
 	asi_audit_add(a, va, size, true, "undeclared");

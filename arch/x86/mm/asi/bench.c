@@ -55,7 +55,7 @@ static int asi_bench_run(unsigned long n, char *buf, size_t size)
 			return err;
 		}
 	}
-	err = asi_task_init();
+	err = asi_task_init(asi_bench_asi);
 	if (err)
 		return err;
 

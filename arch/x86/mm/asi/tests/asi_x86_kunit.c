@@ -135,6 +135,31 @@ static int asi_x86_sleeper(void *arg)
 	return 0;
 }
 
+#define ASI_X86_STACK_MARK	0x5ec7e75ec7e75ec7UL
+
+/* A system call's leftovers: a frame below the caller's, then returned. */
+static noinline void asi_x86_leave_on_stack(void)
+{
+	unsigned long frame[32];
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(frame); i++)
+		WRITE_ONCE(frame[i], ASI_X86_STACK_MARK);
+	barrier_data(frame);
+}
+
+/* Is the mark anywhere below this function's frame? */
+static noinline bool asi_x86_left_on_stack(void)
+{
+	unsigned long *p = end_of_stack(current) + 1;
+	unsigned long *sp = (unsigned long *)current_stack_pointer;
+
+	for (; p < sp; p++)
+		if (READ_ONCE(*p) == ASI_X86_STACK_MARK)
+			return true;
+	return false;
+}
+
 /* What an instance maps, and what it leaves out. */
 static void asi_x86_page_table_contents(struct kunit *test)
 {
@@ -188,16 +213,25 @@ static void asi_x86_page_table_contents(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, asi_arch_maps(asi, 0x400000));
 	KUNIT_EXPECT_FALSE(test, asi_arch_maps(asi, TASK_SIZE_MAX - PAGE_SIZE));
 
-	/* The task's stack is mapped once it asks, and only then. */
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	/*
+	 * The task's stack is mapped once it asks, and only then, erased
+	 * below the caller first, and only in the instance it asked for.
+	 */
+	asi_x86_leave_on_stack();
+	KUNIT_EXPECT_TRUE(test, asi_x86_left_on_stack());
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
+	KUNIT_EXPECT_FALSE(test, asi_x86_left_on_stack());
 	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)task_stack_page(current)));
 	KUNIT_EXPECT_TRUE(test, asi_arch_maps(asi, (unsigned long)task_stack_page(current) +
 					      THREAD_SIZE - 1));
+	KUNIT_EXPECT_FALSE(test, asi_arch_maps(asi_idle_asi,
+					       (unsigned long)task_stack_page(current)));
+	KUNIT_EXPECT_FALSE(test, asi_arch_maps(asi_idle_asi, (unsigned long)current));
 }
 
 static int asi_x86_head_task(void *arg)
 {
-	int err = asi_task_init();
+	int err = asi_task_init(asi_x86_asi);
 
 	while (!kthread_should_stop())
 		schedule_timeout_interruptible(1);
@@ -222,7 +256,7 @@ static void asi_x86_task_head(struct kunit *test)
 	get_task_struct(other);
 	KUNIT_EXPECT_FALSE(test, asi_arch_maps(asi, (unsigned long)current));
 
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
 	size = asi_task_head(current, &head);
 	regs = (unsigned long)&current->thread.fpu.__fpstate.regs;
 	KUNIT_ASSERT_NE(test, size, 0);
@@ -316,7 +350,7 @@ static void asi_x86_cr3_switch(struct kunit *test)
 	unsigned long before, during, after, flags;
 	u16 asid;
 
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
 	local_irq_save(flags);
 	before = __read_cr3();
 	asid = this_cpu_read(cpu_tlbstate.loaded_mm_asid);
@@ -357,7 +391,7 @@ static void asi_x86_fault_exits_and_retries(struct kunit *test)
 	buf = kunit_kmalloc(test, sizeof(*buf), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, buf);
 	*buf = 0x5ec2e7;
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
 
 	faults = asi_x86_stat(asi->class, -2);
 	pf_exits = asi_x86_stat(asi->class, ASI_EXIT_FAULT);
@@ -404,7 +438,7 @@ static void asi_x86_interrupt_returns_restricted(struct kunit *test)
 	bool restricted_after_irq;
 	int i;
 
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
 	irq_exits = asi_x86_stat(asi->class, ASI_EXIT_INTERRUPT);
 	enters = asi_x86_stat(asi->class, -1);
 	before = asi_tp->value;
@@ -454,7 +488,7 @@ static void asi_x86_debug_exception(struct kunit *test)
 	bool restricted_after;
 	int hits;
 
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
 	hw_breakpoint_init(&attr);
 	attr.bp_addr = (unsigned long)&asi_tp->value;
 	attr.bp_len = HW_BREAKPOINT_LEN_8;
@@ -497,7 +531,7 @@ static int asi_x86_preempted_worker(void *arg)
 	unsigned long loops = 0;
 	bool in;
 
-	if (asi_task_init())
+	if (asi_task_init(mine))
 		return -ENOMEM;
 	local_irq_disable();
 	asi_enter(mine);
@@ -538,7 +572,6 @@ static void asi_x86_preemption_and_migration(struct kunit *test)
 
 	if (!preempt_model_full())
 		kunit_skip(test, "needs a preemptible kernel: boot with preempt=full");
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
 	movers[0].asi = asi_x86_asi;
 	movers[1].asi = asi_create(class, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(movers[1].asi));
@@ -614,7 +647,7 @@ static int asi_x86_worker(void *arg)
 	struct asi *asi = asi_x86_asi;
 	bool in;
 
-	if (asi_task_init())
+	if (asi_task_init(asi))
 		return -ENOMEM;
 	/* Sleep, not spin: kthreadd may need this CPU to start the others. */
 	while (!atomic_read(&asi_tp->go))
@@ -661,7 +694,7 @@ static void asi_x86_run_workers(struct kunit *test, unsigned long ms)
 	unsigned long deadline;
 	int cpu, i, self, nmis_sent = 0;
 
-	KUNIT_ASSERT_EQ(test, asi_task_init(), 0);
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi_x86_asi), 0);
 	KUNIT_ASSERT_EQ(test, register_nmi_handler(NMI_LOCAL, asi_x86_nmi_handler, 0,
 						   "asi_test"), 0);
 	memset(asi_tp, 0, sizeof(*asi_tp));
