@@ -11,6 +11,7 @@
 #include <asm/current.h>
 #include <asm/processor-flags.h>
 #include <asm/pgtable_types.h>
+#include <asm/ptrace.h>
 
 #ifdef CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION
 
@@ -137,11 +138,31 @@ extern bool asi_boot_enabled;
 bool asi_boot_requested(void);
 void asi_check_boottime_disable(void);
 
+/*
+ * An entry from user mode pushes the user's registers on this CPU's
+ * entry stack (or an IST stack) and sync_regs() copies them to the task
+ * stack. Every restricted address space maps every CPU's entry area, so
+ * the copy left behind is cleared: it would show one task's registers to
+ * a guest running on any CPU.
+ */
+static __always_inline void asi_scrub_entry_regs(struct pt_regs *eregs)
+{
+	unsigned long *p = (unsigned long *)eregs;
+	unsigned int i;
+
+	if (!asi_arch_boot_enabled())
+		return;
+	/* Stores the compiler may not turn into a call to memset(). */
+	for (i = 0; i < sizeof(*eregs) / sizeof(*p); i++)
+		WRITE_ONCE(p[i], 0);
+}
+
 #else /* !CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 
 #define asi_boot_enabled false
 static inline void asi_invalidate_asid(u16 asid) { }
 static inline void asi_check_boottime_disable(void) { }
+static __always_inline void asi_scrub_entry_regs(struct pt_regs *eregs) { }
 
 #endif /* CONFIG_MITIGATION_ADDRESS_SPACE_ISOLATION */
 
