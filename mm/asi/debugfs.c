@@ -154,6 +154,7 @@ void asi_debugfs_add_instance(struct asi *asi)
 	asi->debugfs = debugfs_create_dir(name, asi_debugfs_instances);
 	debugfs_create_file("memory", 0444, asi->debugfs, asi, &asi_instance_memory_fops);
 	debugfs_create_file("audit", 0400, asi->debugfs, asi, &asi_instance_audit_fops);
+	asi_debugfs_add_scan(asi);
 }
 
 /*

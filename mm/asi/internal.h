@@ -192,14 +192,35 @@ void asi_pool_free(struct asi *asi);
 bool asi_pool_keep(struct page *page, u64 owner);
 void asi_pool_release_all(void);
 
-int asi_task_map_head(void);
-void asi_task_unmap_head(struct task_struct *tsk);
 size_t asi_task_head(struct task_struct *tsk, unsigned long *start);
 
 struct asi *asi_local_current(void);
 int asi_local_init(struct asi *asi);
 void asi_local_free(struct asi *asi);
 void asi_debugfs_add_instance(struct asi *asi);
+
+#define ASI_SCAN_MAX_PATTERNS	16
+
+/* A run of the secret scanner (mm/asi/scan.c). */
+struct asi_scan {
+	u64 pat[ASI_SCAN_MAX_PATTERNS][2];
+	unsigned int nr;
+	unsigned long hits[ASI_SCAN_MAX_PATTERNS];
+	unsigned long first[ASI_SCAN_MAX_PATTERNS];
+	unsigned long shared_bytes, local_bytes, pages, unreadable;
+	unsigned long next_va;	/* a pattern may span two pages */
+	void *buf;		/* ASI_SCAN_TAIL bytes, then the page searched */
+};
+
+#define ASI_SCAN_TAIL	16
+
+#ifdef CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG
+void asi_scan_page(struct asi_scan *s, unsigned long va);
+void asi_arch_scan(struct asi *asi, struct asi_scan *s);
+void asi_debugfs_add_scan(struct asi *asi);
+#else
+static inline void asi_debugfs_add_scan(struct asi *asi) { }
+#endif
 
 /* The linker's bounds of the __asi_global_nonsensitive data. */
 extern char __start_asi_global_nonsensitive[], __end_asi_global_nonsensitive[];
