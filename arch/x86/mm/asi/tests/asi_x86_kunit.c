@@ -148,6 +148,20 @@ static noinline void asi_x86_leave_on_stack(void)
 	barrier_data(frame);
 }
 
+/*
+ * Leave the mark 1 KiB deeper than the caller: deeper than
+ * asi_task_init()'s own frames, which are live while it erases.
+ */
+static noinline void asi_x86_leave_deep(void)
+{
+	unsigned long pad[128];
+
+	WRITE_ONCE(pad[0], 0);
+	barrier_data(pad);
+	asi_x86_leave_on_stack();
+	barrier_data(pad);
+}
+
 /* Is the mark anywhere below this function's frame? */
 static noinline bool asi_x86_left_on_stack(void)
 {
@@ -217,7 +231,7 @@ static void asi_x86_page_table_contents(struct kunit *test)
 	 * The task's stack is mapped once it asks, and only then, erased
 	 * below the caller first, and only in the instance it asked for.
 	 */
-	asi_x86_leave_on_stack();
+	asi_x86_leave_deep();
 	KUNIT_EXPECT_TRUE(test, asi_x86_left_on_stack());
 	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
 	KUNIT_EXPECT_FALSE(test, asi_x86_left_on_stack());
