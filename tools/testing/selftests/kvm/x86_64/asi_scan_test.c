@@ -260,7 +260,7 @@ struct scan {
 	unsigned long stack_hits[NR_PATTERNS];
 };
 
-static void scan(const char *instance, pid_t pid, struct scan *s)
+static void scan_instance(const char *instance, pid_t pid, struct scan *s)
 {
 	char path[128], buf[4096], *line, *save;
 	int fd, n, i;
@@ -402,7 +402,7 @@ int main(int argc, char *argv[])
 
 	for (round = 0; round < 3; round++) {
 		sleep(1);
-		scan(inst_a, host, &sa);
+		scan_instance(inst_a, host, &sa);
 		for (i = 0; i < NR_PATTERNS; i++) {
 			bool want = i == P_CONTROL || i == P_A_REGS;
 
@@ -413,7 +413,7 @@ int main(int argc, char *argv[])
 			bad++;
 		}
 	}
-	scan(inst_b, 0, &sb);
+	scan_instance(inst_b, 0, &sb);
 	for (i = 0; i < NR_PATTERNS; i++)
 		pr_info("%-32s in A %3lu, in B %3lu%s\n", names[i], sa.hits[i],
 			sb.hits[i], i == P_HOST_STACK ? " (A's scan)" : "");
