@@ -231,6 +231,8 @@ int asi_arch_init(void);
 void asi_arch_disable(void);
 int asi_arch_map_global(const void *addr, size_t size);
 void asi_arch_unmap_global(const void *addr, size_t size);
+void asi_arch_flush_two(unsigned long s0, unsigned long e0,
+			unsigned long s1, unsigned long e1);
 int asi_arch_instance_init(struct asi *asi);
 void asi_arch_instance_free(struct asi *asi);
 unsigned long asi_arch_prepare_enter(struct asi *asi);

@@ -36,7 +36,6 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/sched/task_stack.h>
-#include <asm/tlbflush.h>
 
 #include "internal.h"
 
@@ -104,25 +103,28 @@ void asi_task_fork(struct task_struct *tsk)
 
 #define ASI_STACK_PAGES	(THREAD_SIZE >> PAGE_SHIFT)
 
-/* Unmap @tsk's stack and head from the instance they were mapped in. */
+/*
+ * Unmap @tsk's stack and head from the instance they were mapped in,
+ * with one TLB flush for both.
+ */
 static void asi_task_unmap(struct task_struct *tsk)
 {
-	void *stack = tsk->asi.mapped_stack;
-	unsigned long head;
+	unsigned long stack = (unsigned long)tsk->asi.mapped_stack;
+	unsigned long head = 0, head_end = 0;
 	size_t size;
 
-	if (stack) {
-		asi_arch_unmap_area(stack, ASI_STACK_PAGES);
-		flush_tlb_kernel_range((unsigned long)stack,
-				       (unsigned long)stack + THREAD_SIZE);
-		tsk->asi.mapped_stack = NULL;
-	}
+	if (stack)
+		asi_arch_unmap_area((void *)stack, ASI_STACK_PAGES);
 	if (tsk->asi.mapped_head == tsk) {
 		size = asi_task_head(tsk, &head);
 		asi_arch_unmap_area((void *)head, size >> PAGE_SHIFT);
-		flush_tlb_kernel_range(head, head + size);
-		tsk->asi.mapped_head = NULL;
+		head_end = head + size;
 	}
+	if (stack || head_end)
+		asi_arch_flush_two(stack, stack ? stack + THREAD_SIZE : 0,
+				   head, head_end);
+	tsk->asi.mapped_stack = NULL;
+	tsk->asi.mapped_head = NULL;
 	tsk->asi.mapped_gen = 0;
 }
 

@@ -496,6 +496,38 @@ void asi_arch_unmap_global(const void *addr, size_t size)
 	flush_tlb_kernel_range(start, end);
 }
 
+struct asi_flush_ranges {
+	unsigned long start[2], end[2];
+};
+
+static void asi_do_flush_ranges(void *info)
+{
+	const struct asi_flush_ranges *f = info;
+	unsigned long addr;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		for (addr = f->start[i]; addr < f->end[i]; addr += PAGE_SIZE)
+			flush_tlb_one_kernel(addr);
+}
+
+/*
+ * Flush two small kernel ranges from every CPU's TLB, restricted PCIDs
+ * included (flush_tlb_one_kernel() invalidates them), with one round of
+ * IPIs where flush_tlb_kernel_range() would take two: a task's stack and
+ * head leave an instance together. Context: interrupts on.
+ */
+void asi_arch_flush_two(unsigned long s0, unsigned long e0,
+			unsigned long s1, unsigned long e1)
+{
+	struct asi_flush_ranges f = {
+		.start = { s0 & PAGE_MASK, s1 & PAGE_MASK },
+		.end = { e0, e1 },
+	};
+
+	on_each_cpu(asi_do_flush_ranges, &f, 1);
+}
+
 /*
  * Globally nonsensitive pages from the page allocator are mapped at their
  * direct-map address in the template, so in every instance. The template
