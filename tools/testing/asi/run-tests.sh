@@ -193,7 +193,7 @@ fi
 iso_pid=
 if [ -n "$bench_ok" ]; then
 	iso_args="asi=on kvm.asi=optin indirect_target_selection=off"
-	ASI_BZIMAGE=$bench ASI_BOCHS_CPUS=1:2:2 guest_suite bochs kvm-asi-isolation 1200 \
+	ASI_BZIMAGE=$bench ASI_BOCHS_CPUS=1:2:2 guest_suite bochs kvm-asi-isolation 1500 \
 		"$iso_args asi_restricted_min=95" bench-2x2 >"$ASI_LOGS/bochs-2x2.out" 2>&1 &
 	iso_pid=$!
 fi
