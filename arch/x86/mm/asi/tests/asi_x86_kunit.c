@@ -162,14 +162,21 @@ static noinline void asi_x86_leave_deep(void)
 	barrier_data(pad);
 }
 
-/* Is the mark anywhere below this function's frame? */
+/*
+ * Is the mark anywhere below this function's frame? An interrupt saves
+ * this function's registers right there, so none may hold the mark: it
+ * compares each word plus one with the mark plus one, hidden from the
+ * compiler.
+ */
 static noinline bool asi_x86_left_on_stack(void)
 {
 	unsigned long *p = end_of_stack(current) + 1;
 	unsigned long *sp = (unsigned long *)current_stack_pointer;
+	unsigned long want = ASI_X86_STACK_MARK + 1;
 
+	OPTIMIZER_HIDE_VAR(want);
 	for (; p < sp; p++)
-		if (READ_ONCE(*p) == ASI_X86_STACK_MARK)
+		if (READ_ONCE(*p) + 1 == want)
 			return true;
 	return false;
 }
