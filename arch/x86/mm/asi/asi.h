@@ -14,6 +14,14 @@ pgd_t *asi_global_template(void);
 pte_t *asi_template_lookup(unsigned long addr);
 unsigned int asi_top_level(void);
 unsigned long *asi_table_of(unsigned long entry);
+
+/* A walk of an instance's restricted page table (asi_arch_walk()). */
+struct asi_walk {
+	void (*leaf)(struct asi_walk *w, unsigned long va, unsigned long *entry,
+		     unsigned long t, unsigned int level);
+};
+
+void asi_arch_walk(struct asi *asi, struct asi_walk *w);
 bool asi_arch_is_local_marker(struct asi *asi, unsigned long t);
 pte_t asi_local_marker(struct asi *asi);
 

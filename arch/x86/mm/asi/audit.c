@@ -34,6 +34,7 @@
 #include "asi.h"
 
 struct asi_audit {
+	struct asi_walk walk;
 	struct asi *asi;
 	struct seq_file *m;
 	unsigned int violations;
@@ -291,33 +292,18 @@ static void asi_audit_leaf(struct asi_audit *a, unsigned long va,
 	asi_audit_add(a, va, size, true, "undeclared");
 }
 
-/* Walk @itab, a table of @level; @ttab is the template's, or NULL. */
-static void asi_audit_table(struct asi_audit *a, unsigned long *itab,
-			    unsigned long *ttab, unsigned int level,
-			    unsigned long base)
+static void asi_audit_walk_leaf(struct asi_walk *w, unsigned long va,
+				unsigned long *ep, unsigned long t,
+				unsigned int level)
 {
-	unsigned int shift = PAGE_SHIFT + 9 * (level - 1);
-	unsigned int i;
+	struct asi_audit *a = container_of(w, struct asi_audit, walk);
 
-	for (i = 0; i < PTRS_PER_PTE; i++) {
-		unsigned long e = itab[i], t = ttab ? ttab[i] : 0;
-		unsigned long va = base + ((unsigned long)i << shift);
-
-		if (!(e & _PAGE_PRESENT))
-			continue;
-		/* Sign-extend the top level's upper half. */
-		if (level == asi_top_level() && i >= PTRS_PER_PGD / 2)
-			va |= ~0UL << (shift + 9);
-		if (level == 1 && ((va >= PAGE_OFFSET &&
-				    va < PAGE_OFFSET + (max_pfn << PAGE_SHIFT)) ||
-				   (va >= VMALLOC_START && va <= VMALLOC_END)))
-			asi_audit_data_leaf(a, va, &itab[i]);
-		else if (level == 1 || (e & _PAGE_PSE))
-			asi_audit_leaf(a, va, e, t, level);
-		else
-			asi_audit_table(a, asi_table_of(e), asi_table_of(t), level - 1, va);
-		cond_resched();
-	}
+	if (level == 1 && ((va >= PAGE_OFFSET &&
+			    va < PAGE_OFFSET + (max_pfn << PAGE_SHIFT)) ||
+			   (va >= VMALLOC_START && va <= VMALLOC_END)))
+		asi_audit_data_leaf(a, va, ep);
+	else
+		asi_audit_leaf(a, va, READ_ONCE(*ep), t, level);
 }
 
 /**
@@ -336,10 +322,9 @@ static void asi_audit_table(struct asi_audit *a, unsigned long *itab,
  */
 long asi_arch_audit(struct asi *asi, struct seq_file *m, unsigned int *violations)
 {
-	struct asi_audit a = { .asi = asi, .m = m };
+	struct asi_audit a = { .walk.leaf = asi_audit_walk_leaf, .asi = asi, .m = m };
 
-	asi_audit_table(&a, (unsigned long *)asi->arch.pgd,
-			(unsigned long *)asi_global_template(), asi_top_level(), 0);
+	asi_arch_walk(asi, &a.walk);
 	asi_audit_flush(&a);
 	*violations = a.violations;
 	return a.pages;

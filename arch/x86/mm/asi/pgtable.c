@@ -169,6 +169,48 @@ unsigned long *asi_table_of(unsigned long entry)
 	return entry & _PAGE_PRESENT ? __va(entry & PTE_PFN_MASK) : NULL;
 }
 
+/* Walk @itab, a table of @level; @ttab is the template's, or NULL. */
+static void asi_walk_table(struct asi_walk *w, unsigned long *itab,
+			   unsigned long *ttab, unsigned int level,
+			   unsigned long base)
+{
+	unsigned int shift = PAGE_SHIFT + 9 * (level - 1);
+	unsigned int i;
+
+	for (i = 0; i < PTRS_PER_PTE; i++) {
+		unsigned long e = READ_ONCE(itab[i]);
+		unsigned long t = ttab ? READ_ONCE(ttab[i]) : 0;
+		unsigned long va = base + ((unsigned long)i << shift);
+
+		if (!(e & _PAGE_PRESENT))
+			continue;
+		/* Sign-extend the top level's upper half. */
+		if (level == asi_top_level() && i >= PTRS_PER_PGD / 2)
+			va |= ~0UL << (shift + 9);
+		if (level == 1 || (e & _PAGE_PSE))
+			w->leaf(w, va, &itab[i], t, level);
+		else
+			asi_walk_table(w, asi_table_of(e), asi_table_of(t), level - 1, va);
+		cond_resched();
+	}
+}
+
+/**
+ * asi_arch_walk() - call @w->leaf for every present leaf of an instance
+ * @asi: the instance, kept alive by the caller
+ * @w: the callback, given the address, the entry, the template's entry
+ *	at the same place (0 where the template has none) and the level
+ *
+ * For the audit and the scanner. Tables the instance shares with the
+ * template are never freed, its private ones only with it.
+ * Context: process context, may sleep.
+ */
+void asi_arch_walk(struct asi *asi, struct asi_walk *w)
+{
+	asi_walk_table(w, (unsigned long *)asi->arch.pgd,
+		       (unsigned long *)asi_global_pgd, asi_top_level(), 0);
+}
+
 static int asi_populate_pgd_entry(unsigned long addr)
 {
 	pgd_t *pgd = asi_global_pgd + pgd_index(addr);

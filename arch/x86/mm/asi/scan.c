@@ -15,13 +15,21 @@
 #include "../../../../mm/asi/internal.h"
 #include "asi.h"
 
-static void asi_scan_leaf(struct asi_scan *s, unsigned long va, unsigned long e,
-			  unsigned long size, bool shared)
+struct asi_scan_walk {
+	struct asi_walk walk;
+	struct asi_scan *s;
+};
+
+static void asi_scan_leaf(struct asi_walk *w, unsigned long va,
+			  unsigned long *ep, unsigned long t, unsigned int level)
 {
+	struct asi_scan *s = container_of(w, struct asi_scan_walk, walk)->s;
+	unsigned long e = READ_ONCE(*ep);
+	unsigned long size = PAGE_SIZE << (9 * (level - 1));
 	unsigned long pfn = (e & PTE_PFN_MASK & ~(size - 1)) >> PAGE_SHIFT;
 	unsigned long off;
 
-	if (shared)
+	if (e == t)
 		s->shared_bytes += size;
 	else
 		s->local_bytes += size;
@@ -36,42 +44,16 @@ static void asi_scan_leaf(struct asi_scan *s, unsigned long va, unsigned long e,
 	}
 }
 
-/* Walk @itab, a table of @level; @ttab is the template's, or NULL. */
-static void asi_scan_table(struct asi_scan *s, unsigned long *itab,
-			   unsigned long *ttab, unsigned int level,
-			   unsigned long base)
-{
-	unsigned int shift = PAGE_SHIFT + 9 * (level - 1);
-	unsigned int i;
-
-	for (i = 0; i < PTRS_PER_PTE; i++) {
-		unsigned long e = READ_ONCE(itab[i]);
-		unsigned long t = ttab ? READ_ONCE(ttab[i]) : 0;
-		unsigned long va = base + ((unsigned long)i << shift);
-
-		if (!(e & _PAGE_PRESENT))
-			continue;
-		if (level == asi_top_level() && i >= PTRS_PER_PGD / 2)
-			va |= ~0UL << (shift + 9);
-		if (level == 1 || (e & _PAGE_PSE))
-			asi_scan_leaf(s, va, e, 1UL << shift, e == t);
-		else
-			asi_scan_table(s, asi_table_of(e), asi_table_of(t),
-				       level - 1, va);
-		cond_resched();
-	}
-}
-
 /**
  * asi_arch_scan() - search every page an instance maps
  * @asi: the instance, kept alive by the caller
  * @s: the patterns, and where the counts go
  *
- * Context: process context, may sleep. Tables the instance shares with
- * the template are never freed, its private ones only with it.
+ * Context: process context, may sleep.
  */
 void asi_arch_scan(struct asi *asi, struct asi_scan *s)
 {
-	asi_scan_table(s, (unsigned long *)asi->arch.pgd,
-		       (unsigned long *)asi_global_template(), asi_top_level(), 0);
+	struct asi_scan_walk w = { .walk.leaf = asi_scan_leaf, .s = s };
+
+	asi_arch_walk(asi, &w.walk);
 }
