@@ -415,14 +415,19 @@ static unsigned int kvm_asi_slot(u32 code)
 	return KVM_ASI_SLOT_OTHER;
 }
 
-/* From KVM_RUN before vcpu_load(). */
-void kvm_asi_run_begin(struct kvm_vcpu *vcpu)
+/*
+ * From KVM_RUN before vcpu_load(). A VM with an instance asked for ASI:
+ * if the thread cannot be prepared for it (no memory for the tables
+ * that map its stack), KVM_RUN fails rather than run the vCPU without.
+ */
+int kvm_asi_run_begin(struct kvm_vcpu *vcpu)
 {
 	struct kvm_vcpu_asi *a = &vcpu->arch.asi;
 	struct kvm *kvm = vcpu->kvm;
+	int err;
 
 	if (!kvm->arch.asi_enabled)
-		return;
+		return 0;
 	if (!a->reasons) {
 		struct asi_local_scope scope = asi_local_begin(kvm->arch.asi);
 
@@ -431,13 +436,17 @@ void kvm_asi_run_begin(struct kvm_vcpu *vcpu)
 				      GFP_KERNEL_ACCOUNT | __GFP_LOCAL_NONSENSITIVE);
 		asi_local_end(scope);
 	}
-	/* Without its stack mapped the thread must not enter: run without. */
-	if (asi_task_init(kvm->arch.asi))
-		return;
+	err = asi_task_init(kvm->arch.asi);
+	if (err) {
+		pr_err_ratelimited("KVM_RUN refused: cannot map the vCPU thread in the VM's ASI instance (%d)\n",
+				   err);
+		return err;
+	}
 	a->pending = KVM_ASI_NONE;
 	a->cpu = -1;
 	asi_record_exits(&a->record);
 	a->ready = true;
+	return 0;
 }
 
 /*

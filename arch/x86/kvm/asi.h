@@ -13,7 +13,7 @@ int kvm_asi_check_extension(void);
 int kvm_asi_init_vm(struct kvm *kvm);
 int kvm_asi_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap);
 void kvm_asi_free_vm(struct asi *asi, struct kmem_cache *vcpus);
-void kvm_asi_run_begin(struct kvm_vcpu *vcpu);
+int kvm_asi_run_begin(struct kvm_vcpu *vcpu);
 void kvm_asi_run_end(struct kvm_vcpu *vcpu);
 void __kvm_asi_enter(struct kvm_vcpu *vcpu);
 void kvm_asi_leave(struct kvm_vcpu *vcpu);
@@ -89,7 +89,7 @@ static inline int kvm_asi_enable_cap(struct kvm *kvm, struct kvm_enable_cap *cap
 }
 
 static inline void kvm_asi_free_vm(struct asi *asi, struct kmem_cache *vcpus) { }
-static inline void kvm_asi_run_begin(struct kvm_vcpu *vcpu) { }
+static inline int kvm_asi_run_begin(struct kvm_vcpu *vcpu) { return 0; }
 static inline void kvm_asi_run_end(struct kvm_vcpu *vcpu) { }
 static inline void kvm_asi_enter(struct kvm_vcpu *vcpu) { }
 static __always_inline bool kvm_asi_ready(struct kvm_vcpu *vcpu)
