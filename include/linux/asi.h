@@ -73,8 +73,10 @@ enum asi_exit_reason {
  * space, possibly from NMI context and from the outermost interrupt
  * return where RCU is not watching, so they must be noinstr, must not
  * sleep, lock, trace or touch anything the class does not map. They must
- * be built-in code: asi_register_class() refuses hooks outside the core
- * kernel text, which is the only text a restricted address space maps.
+ * be built-in code or code of a module that has __asi_read_mostly data:
+ * asi_register_class() refuses hooks elsewhere, since only that text is
+ * mapped in restricted address spaces. A module unregisters its class
+ * before it unloads.
  *
  * Each real transition runs its hook exactly once. A hook can itself be
  * interrupted by an NMI, and that NMI's own transitions run the hooks of
@@ -211,23 +213,25 @@ unsigned int asi_task_struct_layout(unsigned int *align);
 /*
  * Static and per-CPU data that every restricted address space maps
  * (globally nonsensitive), on pages of their own: see "Nonsensitive
- * memory" in Documentation/mm/asi.rst for what may go there. Built-in
- * code only: in a module the data stays sensitive.
+ * memory" in Documentation/mm/asi.rst for what may go there. In a
+ * module, static data marked so makes ASI map the module's text and
+ * read-only data too, while it is loaded ("Modules" in asi.rst).
  */
 #define __asi_global_nonsensitive	__section(".data..asi_global_nonsensitive")
 /* Read-mostly data that is globally nonsensitive when ASI is built in. */
 #define __asi_read_mostly		__asi_global_nonsensitive
-#ifdef MODULE
-/* A module's per-CPU data must stay in its one per-CPU section. */
-#define DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name)		\
-	DEFINE_PER_CPU(type, name)
 #define DECLARE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name)		\
-	DECLARE_PER_CPU(type, name)
+	DECLARE_PER_CPU_SECTION(type, name, "..asi_global_nonsensitive")
+#ifdef MODULE
+/*
+ * A module's static per-CPU data shares pages with other modules': use
+ * alloc_percpu_gfp(type, GFP_KERNEL | __GFP_GLOBAL_NONSENSITIVE) instead.
+ */
+#define DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name)		\
+	static_assert(sizeof(type) && 0, "no nonsensitive per-CPU " #name " in a module")
 #else
 #define DEFINE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name)		\
 	DEFINE_PER_CPU_SECTION(type, name, "..asi_global_nonsensitive")
-#define DECLARE_PER_CPU_ASI_GLOBAL_NONSENSITIVE(type, name)		\
-	DECLARE_PER_CPU_SECTION(type, name, "..asi_global_nonsensitive")
 #endif
 
 struct alloc_context;

@@ -129,8 +129,8 @@ void asi_disable(const char *why, unsigned long ip)
  * Context: process context, may sleep.
  * Return: the class handle, or an ERR_PTR(): -EOPNOTSUPP when ASI is off,
  * -EINVAL for a bad name, flags or ops (a hook outside the core kernel
- * text), -EEXIST for a name already registered, -ENOSPC when all
- * ASI_MAX_CLASSES slots are taken.
+ * text and the text of the modules ASI maps), -EEXIST for a name already
+ * registered, -ENOSPC when all ASI_MAX_CLASSES slots are taken.
  */
 struct asi_class *asi_register_class(const char *name,
 				     const struct asi_class_ops *ops,
@@ -144,12 +144,15 @@ struct asi_class *asi_register_class(const char *name,
 	if (!name || !name[0] || strlen(name) >= ASI_CLASS_NAME_LEN || !ops ||
 	    (flags & ~ASI_CLASS_FLAGS))
 		return ERR_PTR(-EINVAL);
-	/* A restricted address space maps only the core kernel text. */
+	/* A restricted address space maps only the text of ASI's users. */
 	if ((ops->pre_asi_exit &&
-	     !core_kernel_text((unsigned long)ops->pre_asi_exit)) ||
+	     !asi_module_text((unsigned long)ops->pre_asi_exit)) ||
 	    (ops->post_asi_enter &&
-	     !core_kernel_text((unsigned long)ops->post_asi_enter)))
+	     !asi_module_text((unsigned long)ops->post_asi_enter)))
 		return ERR_PTR(-EINVAL);
+
+	if (asi_fail_register())
+		return ERR_PTR(-ENOSPC);
 
 	mutex_lock(&asi_class_lock);
 	for (i = 0; i < ASI_MAX_CLASSES; i++) {
@@ -750,6 +753,14 @@ static int __init asi_init(void)
 	if (err) {
 		/* Loudly: the admin asked for ASI and gets none. */
 		pr_err("asi=on, but ASI could not start (%pe): running without it\n",
+		       ERR_PTR(err));
+		asi_boot_enabled = false;
+		asi_arch_disable();
+		return 0;
+	}
+	err = asi_module_init();
+	if (err) {
+		pr_err("asi=on, but ASI could not watch modules (%pe): running without it\n",
 		       ERR_PTR(err));
 		asi_boot_enabled = false;
 		asi_arch_disable();

@@ -226,10 +226,38 @@ static inline void asi_debugfs_add_scan(struct asi *asi) { }
 extern char __start_asi_global_nonsensitive[], __end_asi_global_nonsensitive[];
 extern char __per_cpu_asi_start[], __per_cpu_asi_end[];
 
+/* Fault injection of class registration (provoke.c). */
+#if defined(CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG) && defined(CONFIG_FAULT_INJECTION)
+bool asi_fail_register(void);
+#else
+static inline bool asi_fail_register(void) { return false; }
+#endif
+
+/* Modules that run in restricted address spaces (module.c). */
+#ifdef CONFIG_MODULES
+int asi_module_init(void);
+bool asi_module_text(unsigned long addr);
+bool asi_module_declared(unsigned long va, bool *writable, char *what, size_t len);
+#else
+static inline int asi_module_init(void) { return 0; }
+
+static inline bool asi_module_text(unsigned long addr)
+{
+	return core_kernel_text(addr);
+}
+
+static inline bool asi_module_declared(unsigned long va, bool *writable,
+				       char *what, size_t len)
+{
+	return false;
+}
+#endif
+
 /* Implemented by the architecture (arch/x86/mm/asi). */
 int asi_arch_init(void);
 void asi_arch_disable(void);
 int asi_arch_map_global(const void *addr, size_t size);
+int asi_arch_map_global_ro(const void *addr, size_t size, bool exec);
 void asi_arch_unmap_global(const void *addr, size_t size);
 void asi_arch_flush_two(unsigned long s0, unsigned long e0,
 			unsigned long s1, unsigned long e1);

@@ -5,10 +5,16 @@
  * CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG turns into a warning. Like LKDTM,
  * it exists so that a test can check the warning really comes; the
  * access itself succeeds after the ASI exit.
+ *
+ * /sys/kernel/debug/asi/fail_register (fault injection, see
+ * Documentation/fault-injection/fault-injection.rst): make
+ * asi_register_class() fail as if every class slot were taken, so that a
+ * test can check what a client does without its class.
  */
 
 #include <linux/asi.h>
 #include <linux/debugfs.h>
+#include <linux/fault-inject.h>
 #include <linux/init.h>
 #include <linux/irqflags.h>
 #include <linux/slab.h>
@@ -67,12 +73,26 @@ out:
 }
 DEFINE_DEBUGFS_ATTRIBUTE(asi_provoke_fops, NULL, asi_provoke_set, "%llu\n");
 
+#ifdef CONFIG_FAULT_INJECTION
+static DECLARE_FAULT_ATTR(asi_fail_register_attr);
+
+bool asi_fail_register(void)
+{
+	return should_fail(&asi_fail_register_attr, 1);
+}
+#endif
+
 /* After asi_debugfs_init(), a late_initcall. */
 static int __init asi_provoke_init(void)
 {
-	if (asi_debugfs_dir)
-		debugfs_create_file_unsafe("provoke_critical_fault", 0200,
-					   asi_debugfs_dir, NULL, &asi_provoke_fops);
+	if (!asi_debugfs_dir)
+		return 0;
+	debugfs_create_file_unsafe("provoke_critical_fault", 0200,
+				   asi_debugfs_dir, NULL, &asi_provoke_fops);
+#ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
+	fault_create_debugfs_attr("fail_register", asi_debugfs_dir,
+				  &asi_fail_register_attr);
+#endif
 	return 0;
 }
 late_initcall_sync(asi_provoke_init);

@@ -85,8 +85,13 @@ static const char *const kvm_asi_mode_names[] = {
 	[KVM_ASI_FORCE] = "force",
 };
 
-static int kvm_asi_mode __ro_after_init = KVM_ASI_OFF;
-static struct asi_class *kvm_asi_class __ro_after_init;
+/*
+ * Written by kvm_asi_init() from the vendor module's init, when kvm.ko's
+ * __ro_after_init data is read-only already: __read_mostly, and what
+ * restricted code reads __asi_read_mostly.
+ */
+static int kvm_asi_mode __read_mostly = KVM_ASI_OFF;
+static struct asi_class *kvm_asi_class __read_mostly;
 
 static int kvm_asi_param_set(const char *val, const struct kernel_param *kp)
 {
@@ -114,12 +119,12 @@ MODULE_PARM_DESC(asi, "Address Space Isolation for VMs: off, optin (per VM, KVM_
 
 /*
  * What the post_asi_enter hook flushes, chosen at init from the CPU's
- * bugs. Read-only after init, so mapped in every restricted space.
+ * bugs; mapped in every restricted space.
  */
-static bool kvm_asi_flush_l1d __ro_after_init;
-static bool kvm_asi_clear_buffers __ro_after_init;
+static bool kvm_asi_flush_l1d __asi_read_mostly;
+static bool kvm_asi_clear_buffers __asi_read_mostly;
 /* The hook does all VMX would flush at entry (kvm_asi_vm_entry()). */
-static bool kvm_asi_covers_entry __ro_after_init;
+static bool kvm_asi_covers_entry __asi_read_mostly;
 
 /*
  * The CPU is back in a VM's restricted space after an ASI exit, during
@@ -588,6 +593,7 @@ noinstr bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu)
 	/* An L1TF CPU without the flush MSR keeps VMX's software flush. */
 	return kvm_asi_covers_entry;
 }
+EXPORT_SYMBOL_GPL(kvm_asi_vm_entry);
 
 #ifdef CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG
 /*
@@ -681,6 +687,7 @@ noinstr bool kvm_asi_vm_enter_last(struct kvm_vcpu *vcpu, struct asi **restricte
 	vcpu->arch.l1tf_flush_l1d = true;
 	return true;
 }
+EXPORT_SYMBOL_GPL(kvm_asi_vm_enter_last);
 
 void kvm_asi_vcpu_destroy(struct kvm_vcpu *vcpu)
 {

@@ -255,6 +255,7 @@ static void asi_audit_leaf(struct asi_audit *a, unsigned long va,
 	bool shared = entry == t;
 	unsigned long size = PAGE_SIZE << (9 * (level - 1));
 	bool rw = entry & _PAGE_RW;
+	bool writable;
 	char what[64];
 	u64 gen;
 
@@ -278,6 +279,11 @@ static void asi_audit_leaf(struct asi_audit *a, unsigned long va,
 	}
 	if (asi_in(va, __start_asi_global_nonsensitive, __end_asi_global_nonsensitive)) {
 		asi_audit_add(a, va, size, false, "static nonsensitive data");
+		return;
+	}
+	if (asi_in(va, (void *)MODULES_VADDR, (void *)MODULES_END) &&
+	    asi_module_declared(va, &writable, what, sizeof(what))) {
+		asi_audit_add(a, va, size, !shared || (rw && !writable), what);
 		return;
 	}
 	if (asi_audit_percpu(va, what, sizeof(what))) {

@@ -512,6 +512,15 @@ int asi_arch_map_global(const void *addr, size_t size)
 	return asi_map_range(start, start + size, 0, 0, true, GFP_KERNEL);
 }
 
+/* Code (@exec) or read-only data, never writable whatever the full map says. */
+int asi_arch_map_global_ro(const void *addr, size_t size, bool exec)
+{
+	unsigned long start = (unsigned long)addr;
+
+	return asi_map_range(start, start + size, _PAGE_RW, exec ? 0 : _PAGE_NX,
+			     true, GFP_KERNEL);
+}
+
 /*
  * Called when a task's stack is released, from the scheduler's
  * finish_task_switch() with preemption off: no sleeping lock. Clearing
