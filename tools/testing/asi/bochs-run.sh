@@ -59,7 +59,7 @@ cmdline="$cmdline asi_emu=bochs asi_test=$suite asi_out=e9 $extra"
 [ "$suite" = shell ] && cmdline="console=ttyS0 tsc_early_khz=$((ips / 1000)) kunit.enable=0 asi_test=shell $extra"
 
 cp "$ASI_BZIMAGE" "$work/iso/boot/bzImage"
-cp "$ASI_INITRAMFS" "$work/iso/boot/initrd.gz"
+asi_initrd "$work/iso/boot/initrd.gz"
 cat >"$work/iso/boot/grub/grub.cfg" <<EOC
 set timeout=0
 serial --unit=0 --speed=115200

@@ -19,6 +19,12 @@ llvm)	"$ASI_HARNESS/deps.sh" llvm
 	out=$ASI_KOUT_LLVM ;;
 bench)	out=$ASI_KOUT_BENCH
 	extra=(--kconfig_add CONFIG_PROVE_LOCKING=n --kconfig_add CONFIG_DEBUG_ATOMIC_SLEEP=n)
+	# KVM as modules, as distributions build it (the initramfs's /init
+	# loads them with the kvm*.* options of the command line).
+	for o in MODULES=y MODULE_UNLOAD=y KVM=m KVM_AMD=m KVM_INTEL=m \
+		 KVM_X86_ENV_KUNIT_TEST=n; do
+		extra+=(--kconfig_add "CONFIG_$o")
+	done
 	cc=gcc ;;
 *)	asi_die "usage: $0 [gcc|llvm|bench]" ;;
 esac
@@ -37,5 +43,17 @@ if ! (cd "$ASI_TREE" && python3 tools/testing/kunit/kunit.py build \
 	--build_dir "$out" --jobs "$ASI_JOBS" "${args[@]}") >"$log" 2>&1; then
 	grep -E 'error|ERROR|Error|not in \.config|Missing|^\s*CONFIG_' "$log" | head -40 >&2
 	asi_die "$cc kernel build failed, see $log"
+fi
+# Its modules, packed for asi_initrd() (lib.sh), stripped.
+rm -f "$out/modules.cpio.gz"
+if grep -q '^CONFIG_MODULES=y' "$out/.config"; then
+	mods=$(mktemp -d)
+	make -s -C "$ASI_TREE" O="$out" "${ASI_MAKE_OPTS_GCC[@]}" INSTALL_MOD_PATH="$mods" \
+		INSTALL_MOD_STRIP=1 modules_install >>"$log" 2>&1 ||
+		asi_die "modules_install failed, see $log"
+	rm -f "$mods"/lib/modules/*/build "$mods"/lib/modules/*/source
+	(cd "$mods" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
+		gzip -1 >"$out/modules.cpio.gz"
+	rm -rf "$mods"
 fi
 asi_log "$cc kernel built in $(( $(date +%s) - start )) s: $out/arch/x86/boot/bzImage"

@@ -49,6 +49,19 @@ asi_die() { printf '[asi] error: %s\n' "$*" >&2; exit 1; }
 ASI_BZIMAGE=${ASI_BZIMAGE:-$ASI_KOUT/arch/x86/boot/bzImage}
 ASI_INITRAMFS=$ASI_BUILD/initramfs.cpio.gz
 
+# The initramfs for $ASI_BZIMAGE into $1: the common one, followed by the
+# kernel's modules when it has some (build-kernel.sh packs them beside
+# its build); the kernel unpacks both archives.
+asi_initrd() {
+	local mods
+	mods=$(dirname "$ASI_BZIMAGE")/../../../modules.cpio.gz
+	if [ -f "$mods" ]; then
+		cat "$ASI_INITRAMFS" "$mods" >"$1"
+	else
+		cp "$ASI_INITRAMFS" "$1"
+	fi
+}
+
 asi_need_images() {
 	[ -f "$ASI_BZIMAGE" ] || asi_die "no kernel at $ASI_BZIMAGE: run make kernel"
 	[ -f "$ASI_INITRAMFS" ] || asi_die "no initramfs at $ASI_INITRAMFS: run make userspace"

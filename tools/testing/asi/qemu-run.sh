@@ -35,9 +35,12 @@ cmdline="console=ttyS0 kunit.enable=0 panic=-1 asi_emu=qemu asi_test=$suite $ext
 # run a stale translation of code another vCPU had just patched, and the
 # kernel's runtime patching of static keys (int3, then the new bytes) then
 # died in "Oops: int3" about once in ten boots, with ASI on or off.
+initrd=$ASI_LOGS/.initrd-$$
+trap 'rm -f "$initrd"' EXIT
+asi_initrd "$initrd"
 qemu=(qemu-system-x86_64 -nodefaults -no-reboot -display none -accel tcg,thread=single
       -bios qboot.rom -cpu max -smp 4,sockets=1,cores=2,threads=2 -m 2048
-      -kernel "$ASI_BZIMAGE" -initrd "$ASI_INITRAMFS" -append "$cmdline" "${gdb[@]}")
+      -kernel "$ASI_BZIMAGE" -initrd "$initrd" -append "$cmdline" "${gdb[@]}")
 # Extra QEMU options, for example "-icount shift=0,align=off" (bench.sh).
 read -ra extra_qemu <<<"${ASI_QEMU_ARGS:-}"
 qemu+=("${extra_qemu[@]}")

@@ -5,12 +5,15 @@
 #   2. KUnit suites in QEMU (kunit.py, asi=on), one result per test case:
 #      kvm_env, asi_core, asi_x86
 #   3. the initramfs programs and the bench kernel (no lockdep: the one
-#      whose VM exits really run restricted), then in-guest suites in
+#      whose VM exits really run restricted; KVM, kvm-amd and kvm-intel
+#      as modules, as distributions build them), then in-guest suites in
 #      QEMU: the upstream x86 KVM selftests (kvm-selftests.list) with
 #      every VM in its ASI instance (kvm.asi=force): those marked lockdep
 #      on the test kernel, and all on the bench kernel with asi=off and
 #      with force, where the two must pass the same tests; force fails closed when ASI is not
-#      running (kvm-asi-closed); KVM_CAP_X86_ASI under
+#      running (kvm-asi-closed) and when KVM's modules load without
+#      their class, which they get back when reloaded (kvm-asi-module);
+#      KVM_CAP_X86_ASI under
 #      kvm.asi=optin (kvm-asi-cap), the exit loops with their ASI
 #      statistics (kvm-asi-exits), 4 vCPUs for 60 s with the running VM's
 #      instance audited every second (kvm-asi-isolation), dirty logging
@@ -143,6 +146,11 @@ if "$ASI_HARNESS/build-userspace.sh"; then
 		same_passes qemu bench-asi-off bench-asi-force
 		# ASI off at boot: force fails closed.
 		ASI_BZIMAGE=$bench guest_suite qemu kvm-asi-closed 300 "asi=off kvm.asi=force"
+		# KVM's modules loaded by hand: without their class (fault
+		# injection) force refuses VMs; reloaded, VMs get ASI and every
+		# instance maps the modules' text and data until they unload.
+		ASI_BZIMAGE=$bench guest_suite qemu kvm-asi-module 300 \
+			"asi=on kvm.asi=force asi_modules=manual"
 		# A VM's TSC rate that cannot be scaled (the clock tests' failure).
 		ASI_BZIMAGE=$bench guest_suite qemu kvm-tsc-rate 300 \
 			"asi=on kvm.asi=force kvm.tsc_tolerance_ppm=0"
