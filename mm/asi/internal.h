@@ -266,6 +266,7 @@ void asi_arch_instance_free(struct asi *asi);
 unsigned long asi_arch_prepare_enter(struct asi *asi);
 bool asi_arch_mapped_in_full(unsigned long address);
 bool asi_arch_maps(struct asi *asi, unsigned long addr);
+bool asi_arch_maps_global(unsigned long addr);
 bool asi_arch_idle_allowed(void);
 int asi_arch_map_pages(struct page *page, unsigned int nr, gfp_t gfp);
 int asi_arch_map_local_pages(struct asi *asi, struct page *page,

@@ -111,20 +111,12 @@ int __init asi_module_init(void)
  * @addr: a function's address
  *
  * Return: true for the core kernel's text and the text of a loaded module
- * that ASI maps.
+ * that every instance maps.
  */
 bool asi_module_text(unsigned long addr)
 {
-	struct module *mod;
-	bool ret;
-
-	if (core_kernel_text(addr))
-		return true;
-	preempt_disable();
-	mod = __module_text_address(addr);
-	ret = mod && asi_module_mapped(mod);
-	preempt_enable();
-	return ret;
+	return core_kernel_text(addr) ||
+	       (is_module_text_address(addr) && asi_arch_maps_global(addr));
 }
 
 /**

@@ -843,6 +843,20 @@ bool asi_arch_mapped_in_full(unsigned long address)
  *
  * Return: true when @addr has a present translation in @asi.
  */
+/* Does every instance map @addr (the template does)? */
+bool asi_arch_maps_global(unsigned long addr)
+{
+	unsigned long flags;
+	pte_t *pte;
+	bool ret;
+
+	spin_lock_irqsave(&asi_pgtable_lock, flags);
+	pte = asi_template_lookup(addr);
+	ret = pte && pte_present(*pte);
+	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
+	return ret;
+}
+
 bool asi_arch_maps(struct asi *asi, unsigned long addr)
 {
 	unsigned int level;
