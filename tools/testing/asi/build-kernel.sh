@@ -44,7 +44,7 @@ if ! (cd "$ASI_TREE" && python3 tools/testing/kunit/kunit.py build \
 	grep -E 'error|ERROR|Error|not in \.config|Missing|^\s*CONFIG_' "$log" | head -40 >&2
 	asi_die "$cc kernel build failed, see $log"
 fi
-# Its modules, packed for asi_initrd() (lib.sh), stripped.
+# Its modules, if any, packed for asi_initrd() (lib.sh), stripped.
 rm -f "$out/modules.cpio.gz"
 if grep -q '^CONFIG_MODULES=y' "$out/.config"; then
 	mods=$(mktemp -d)
@@ -52,8 +52,10 @@ if grep -q '^CONFIG_MODULES=y' "$out/.config"; then
 		INSTALL_MOD_STRIP=1 modules_install >>"$log" 2>&1 ||
 		asi_die "modules_install failed, see $log"
 	rm -f "$mods"/lib/modules/*/build "$mods"/lib/modules/*/source
-	(cd "$mods" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
-		gzip -1 >"$out/modules.cpio.gz"
+	if [ -n "$(find "$mods" -name '*.ko')" ]; then
+		(cd "$mods" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0) |
+			gzip -1 >"$out/modules.cpio.gz"
+	fi
 	rm -rf "$mods"
 fi
 asi_log "$cc kernel built in $(( $(date +%s) - start )) s: $out/arch/x86/boot/bzImage"

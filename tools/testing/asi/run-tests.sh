@@ -200,7 +200,7 @@ fi
 # suites, whose TCG timing matters, are done.
 iso_pid=
 if [ -n "$bench_ok" ]; then
-	iso_args="asi=on kvm.asi=optin indirect_target_selection=off"
+	iso_args="asi=on kvm.asi=force indirect_target_selection=off"
 	ASI_BZIMAGE=$bench ASI_BOCHS_CPUS=1:2:2 guest_suite bochs kvm-asi-isolation 1500 \
 		"$iso_args asi_restricted_min=95" bench-2x2 >"$ASI_LOGS/bochs-2x2.out" 2>&1 &
 	iso_pid=$!
@@ -217,7 +217,7 @@ if [ -n "$bench_ok" ]; then
 	export ASI_BZIMAGE=$bench
 	# An emulated CPU of hardware speed (10^9 instructions a second), so
 	# that host timer ticks land in as few exits as on hardware.
-	bench_args="asi=on kvm.asi=optin kvm_intel.pml=0 indirect_target_selection=off"
+	bench_args="asi=on kvm.asi=force kvm_intel.pml=0 indirect_target_selection=off"
 	bench_args="$bench_args asi_exits_min=99.5 asi_restricted_min=99.5"
 	ASI_BOCHS_IPS=1000000000 guest_suite bochs kvm-asi-exits 600 "$bench_args" bench
 fi

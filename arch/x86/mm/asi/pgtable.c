@@ -834,15 +834,6 @@ bool asi_arch_mapped_in_full(unsigned long address)
 	return pte_present(asi_full_pte(address));
 }
 
-/**
- * asi_arch_maps() - does an instance's page table map an address?
- * @asi: the instance
- * @addr: the address
- *
- * A walk in software, for tests and debugging.
- *
- * Return: true when @addr has a present translation in @asi.
- */
 /* Does every instance map @addr (the template does)? */
 bool asi_arch_maps_global(unsigned long addr)
 {
@@ -857,6 +848,15 @@ bool asi_arch_maps_global(unsigned long addr)
 	return ret;
 }
 
+/**
+ * asi_arch_maps() - does an instance's page table map an address?
+ * @asi: the instance
+ * @addr: the address
+ *
+ * A walk in software, for tests and debugging.
+ *
+ * Return: true when @addr has a present translation in @asi.
+ */
 bool asi_arch_maps(struct asi *asi, unsigned long addr)
 {
 	unsigned int level;
