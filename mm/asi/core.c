@@ -750,17 +750,11 @@ static int __init asi_init(void)
 		return 0;
 
 	err = asi_arch_init();
+	if (!err)
+		err = asi_module_init();
 	if (err) {
 		/* Loudly: the admin asked for ASI and gets none. */
 		pr_err("asi=on, but ASI could not start (%pe): running without it\n",
-		       ERR_PTR(err));
-		asi_boot_enabled = false;
-		asi_arch_disable();
-		return 0;
-	}
-	err = asi_module_init();
-	if (err) {
-		pr_err("asi=on, but ASI could not watch modules (%pe): running without it\n",
 		       ERR_PTR(err));
 		asi_boot_enabled = false;
 		asi_arch_disable();
