@@ -374,13 +374,21 @@ static __always_inline void asi_call_hook(void (*hook)(void))
 static __always_inline void __asi_switch_to_restricted(struct asi *asi)
 {
 	const struct asi_class_ops *ops = asi->class->ops;
-	unsigned long cr3 = asi_arch_prepare_enter(asi);
+	unsigned long cr3;
+
+	this_cpu_write(asi_cpu_page.cpu.curr, asi);
+	/*
+	 * @curr before the TLB tag that asi_arch_prepare_enter() reads: an
+	 * unmap of the instance's pages sees this CPU in it, or this CPU
+	 * sees the unmap's new tag. Pairs with asi_flush_unmapped()'s.
+	 */
+	smp_mb();
+	cr3 = asi_arch_prepare_enter(asi);
 
 	this_cpu_write(asi_cpu_page.cpu.pre_asi_exit, ops->pre_asi_exit);
 	this_cpu_write(asi_cpu_page.cpu.post_asi_enter, ops->post_asi_enter);
 	this_cpu_write(asi_cpu_page.cpu.class_id, asi->class->id);
 	this_cpu_inc(asi_stats[asi->class->id].enters);
-	this_cpu_write(asi_cpu_page.cpu.curr, asi);
 	this_cpu_inc(asi_cpu_page.cpu.enters);
 
 	asi_write_cr3(cr3);

@@ -11,8 +11,10 @@
  *   faults   the last ASI_FAULT_LOG_SIZE ASI faults of each CPU, oldest first
  *   memory   nonsensitive memory: pages and bytes mapped in every
  *            instance and local to one, freed pages waiting for their TLB
- *            flush, flushes done, allocations failed for want of a page
- *            table, and the page-table pages of the global template
+ *            flush, flushes done (of every CPU, and of only the CPUs in
+ *            an instance, with the CPUs these interrupted), allocations
+ *            failed for want of a page table, and the page-table pages
+ *            of the global template
  *   instances/CLASS-GENERATION/, one directory per instance:
  *     memory the pages and bytes local to it, its own page-table pages
  *     audit  every range its restricted page table maps and why, each
@@ -111,6 +113,9 @@ static int asi_memory_show(struct seq_file *m, void *v)
 	seq_printf(m, "pool_reuses %ld\n", atomic_long_read(&asi_ns_stats.reused));
 	seq_printf(m, "frees_pending %ld\n", atomic_long_read(&asi_ns_stats.frees_pending));
 	seq_printf(m, "flushes %ld\n", atomic_long_read(&asi_ns_stats.flushes));
+	seq_printf(m, "local_flushes %ld\n", atomic_long_read(&asi_ns_stats.local_flushes));
+	seq_printf(m, "local_flush_cpus %ld\n",
+		   atomic_long_read(&asi_ns_stats.local_flush_cpus));
 	seq_printf(m, "map_failures %ld\n", atomic_long_read(&asi_ns_stats.map_failures));
 	seq_printf(m, "table_pages %ld\n", asi_arch_table_pages());
 	return 0;

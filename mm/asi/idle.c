@@ -71,7 +71,7 @@ err_destroy:
 
 		if (idle && idle->asi.mapped_gen == asi->generation) {
 			asi_arch_unmap_area(idle->asi.mapped_stack,
-					    THREAD_SIZE >> PAGE_SHIFT);
+					    THREAD_SIZE >> PAGE_SHIFT, NULL);
 			idle->asi.mapped_stack = NULL;
 			idle->asi.mapped_gen = 0;
 		}

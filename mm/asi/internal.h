@@ -103,7 +103,9 @@ void asi_stats_sum(unsigned int class_id, struct asi_stats *sum);
 /* Nonsensitive memory, for debugfs and the tests (mm/asi/nonsensitive.c). */
 struct asi_ns_stats {
 	atomic_long_t frees_pending;	/* freed, waiting for the flush */
-	atomic_long_t flushes;		/* TLB flushes of freed pages */
+	atomic_long_t flushes;		/* TLB flushes of every CPU */
+	atomic_long_t local_flushes;	/* of the CPUs in an instance (flush.c) */
+	atomic_long_t local_flush_cpus;	/* the CPUs those interrupted */
 	atomic_long_t map_failures;	/* allocations failed for a mapping */
 	atomic_long_t pooled;		/* freed pages kept mapped (pool.c) */
 	atomic_long_t reused;		/* allocations served from a pool */
@@ -253,14 +255,25 @@ static inline bool asi_module_declared(unsigned long va, bool *writable,
 }
 #endif
 
+/*
+ * What an unmap took from which restricted spaces, for its TLB flush
+ * (mm/asi/flush.c): every space when @global, else the @nr instances.
+ */
+struct asi_unmapped {
+	bool global;
+	unsigned int nr;
+	struct asi *asi[4];
+};
+
+void asi_unmapped_add(struct asi_unmapped *u, struct asi *asi);
+void asi_flush_unmapped(struct asi_unmapped *u);
+
 /* Implemented by the architecture (arch/x86/mm/asi). */
 int asi_arch_init(void);
 void asi_arch_disable(void);
 int asi_arch_map_global(const void *addr, size_t size);
 int asi_arch_map_global_ro(const void *addr, size_t size, bool exec);
 void asi_arch_unmap_global(const void *addr, size_t size);
-void asi_arch_flush_two(unsigned long s0, unsigned long e0,
-			unsigned long s1, unsigned long e1);
 int asi_arch_instance_init(struct asi *asi);
 void asi_arch_instance_free(struct asi *asi);
 unsigned long asi_arch_prepare_enter(struct asi *asi);
@@ -272,10 +285,11 @@ int asi_arch_map_pages(struct page *page, unsigned int nr, gfp_t gfp);
 int asi_arch_map_local_pages(struct asi *asi, struct page *page,
 			     unsigned int nr, gfp_t gfp);
 unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr,
-				  unsigned int *local);
+				  unsigned int *local, struct asi_unmapped *u);
 int asi_arch_map_area(struct asi *local, const void *addr, unsigned int nr,
 		      gfp_t gfp);
-void asi_arch_unmap_area(const void *addr, unsigned int nr);
+void asi_arch_unmap_area(const void *addr, unsigned int nr,
+			 struct asi_unmapped *u);
 long asi_arch_private_tables(struct asi *asi);
 long asi_arch_local_pages(struct asi *asi);
 long asi_arch_global_pages(void);

@@ -13,9 +13,11 @@
  * translation in a restricted address space, or it could be reused for
  * secrets that a restricted CPU can still reach. So the free path keeps
  * the page, and a worker unmaps every page freed since it last ran,
- * flushes the TLBs of all CPUs once (every PCID, ASI's included) and only
- * then frees them. This works from any context, interrupts off included,
- * and one flush serves a whole batch. A free that may sleep drains the
+ * flushes the TLBs once and only then frees them: every CPU's (every
+ * PCID, ASI's included) when a global page is among them, only those of
+ * the CPUs in the owning instances when all were local (mm/asi/flush.c).
+ * This works from any context, interrupts off included, and one flush
+ * serves a whole batch. A free that may sleep drains the
  * list itself once ASI_FREE_PENDING_MAX pages wait.
  *
  * A page allocated with __GFP_LOCAL_NONSENSITIVE is zeroed too, and mapped
@@ -215,6 +217,7 @@ void asi_free_later(struct page *page, unsigned int order)
 static void asi_free_drain(void)
 {
 	struct page *page, *next;
+	struct asi_unmapped u = {};
 	unsigned long pending = 0;
 	unsigned long flags;
 	LIST_HEAD(batch);
@@ -228,13 +231,11 @@ static void asi_free_drain(void)
 	list_for_each_entry(page, &batch, lru) {
 		unsigned int local, nr = 1 << page_private(page);
 
-		asi_arch_unmap_pages(page, nr, &local);
+		asi_arch_unmap_pages(page, nr, &local, &u);
 		asi_undeclare(page);
 		pending += nr;
 	}
-	/* Every CPU, every PCID: a restricted one may hold these pages. */
-	flush_tlb_all();
-	atomic_long_inc(&asi_ns_stats.flushes);
+	asi_flush_unmapped(&u);
 
 	list_for_each_entry_safe(page, next, &batch, lru) {
 		unsigned int order = page_private(page);

@@ -15,11 +15,13 @@
  *
  * Each such area is recorded in asi_percpu_areas before it is mapped, and
  * free_percpu() asks that record. As for pages, the area is unmapped at
- * once but handed back to the per-CPU allocator only after every TLB has
+ * once but handed back to the per-CPU allocator only after the TLBs have
  * been flushed, by a worker: until then a CPU may still hold the
  * translation in a restricted space, and the allocator could give the
  * memory to an owner with secrets. free_percpu() may be called in atomic
- * context, so the flush cannot happen there.
+ * context, so the flush cannot happen there. The flush is every CPU's
+ * when a global area was among those freed, else only that of the CPUs
+ * in the instances that lost one (mm/asi/flush.c).
  */
 
 #define pr_fmt(fmt) "asi: " fmt
@@ -30,7 +32,6 @@
 #include <linux/percpu.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
-#include <asm/tlbflush.h>
 
 #include "../internal.h"
 #include "internal.h"
@@ -54,13 +55,20 @@ static void __percpu *asi_percpu_ptr(unsigned long index)
 	return (void __percpu __force *)(index << PAGE_SHIFT);
 }
 
-/* Unmap every CPU's copy of the area at @ptr; the caller flushes. */
-static void asi_percpu_unmap(void __percpu *ptr, unsigned int nr)
+/*
+ * Where the areas marked ASI_PERCPU_FREEING were mapped, for the worker's
+ * flush; under the xarray's lock, like the marks.
+ */
+static struct asi_unmapped asi_percpu_unmapped;
+
+/* Unmap every CPU's copy of the area at @ptr, recording where in @u. */
+static void asi_percpu_unmap(void __percpu *ptr, unsigned int nr,
+			     struct asi_unmapped *u)
 {
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		asi_arch_unmap_area(per_cpu_ptr(ptr, cpu), nr);
+		asi_arch_unmap_area(per_cpu_ptr(ptr, cpu), nr, u);
 }
 
 /* See asi_percpu_round(). */
@@ -129,8 +137,9 @@ int __asi_percpu_map(void __percpu *ptr, size_t size, gfp_t gfp)
 bool __asi_percpu_free(void __percpu *ptr)
 {
 	unsigned long index = asi_percpu_index(ptr);
+	struct asi_unmapped u = {};
+	unsigned int nr, i;
 	unsigned long flags;
-	unsigned int nr;
 	void *entry;
 
 	if (!PAGE_ALIGNED((unsigned long)(void __force *)ptr))
@@ -142,8 +151,11 @@ bool __asi_percpu_free(void __percpu *ptr)
 		return true;	/* freed twice: the first free goes on */
 
 	nr = xa_to_value(entry) & ASI_DECLARED_ORDER_MASK;
-	asi_percpu_unmap(ptr, nr);
+	asi_percpu_unmap(ptr, nr, &u);
 	xa_lock_irqsave(&asi_percpu_areas, flags);
+	asi_percpu_unmapped.global |= u.global;
+	for (i = 0; i < u.nr; i++)
+		asi_unmapped_add(&asi_percpu_unmapped, u.asi[i]);
 	__xa_set_mark(&asi_percpu_areas, index, ASI_PERCPU_FREEING);
 	xa_unlock_irqrestore(&asi_percpu_areas, flags);
 	atomic_long_add(nr * num_possible_cpus(), &asi_ns_stats.frees_pending);
@@ -153,10 +165,11 @@ bool __asi_percpu_free(void __percpu *ptr)
 
 #define ASI_PERCPU_FREE_BATCH	16
 
-/* Flush every TLB, then free the areas unmapped before the flush. */
+/* Flush the TLBs, then free the areas unmapped before the flush. */
 static void asi_percpu_free_worker(struct work_struct *work)
 {
 	unsigned long batch[ASI_PERCPU_FREE_BATCH], index;
+	struct asi_unmapped u;
 	unsigned int i, n;
 	void *entry;
 
@@ -169,9 +182,12 @@ static void asi_percpu_free_worker(struct work_struct *work)
 		}
 		if (!n)
 			return;
-		/* Every CPU, every PCID: a restricted one may hold them. */
-		flush_tlb_all();
-		atomic_long_inc(&asi_ns_stats.flushes);
+		/* Recorded with the marks of the batch, or before. */
+		xa_lock_irq(&asi_percpu_areas);
+		u = asi_percpu_unmapped;
+		memset(&asi_percpu_unmapped, 0, sizeof(asi_percpu_unmapped));
+		xa_unlock_irq(&asi_percpu_areas);
+		asi_flush_unmapped(&u);
 		for (i = 0; i < n; i++) {
 			void *entry = xa_erase_irq(&asi_percpu_areas, batch[i]);
 			unsigned int nr = xa_to_value(entry) & ASI_DECLARED_ORDER_MASK;

@@ -21,8 +21,8 @@
  * used with interrupts off and without a lock; whoever empties another
  * CPU's cache does it on that CPU, by IPI: the shrinker under memory
  * pressure, asi_flush_frees() on request, and asi_put() for the pages of
- * an instance that dies. The cache of a CPU that goes offline is emptied
- * once it is dead.
+ * an instance that dies (only on the CPUs that hold any). The cache of a
+ * CPU that goes offline is emptied once it is dead.
  *
  * The pages are prepared like any free page (free_pages_prepare() has run)
  * and are handed out through prep_new_page(), so debugging, KASAN, page
@@ -102,13 +102,34 @@ static int asi_pool_cpu_dead(unsigned int cpu)
 }
 
 /*
- * @asi dies: evict its pages. One of its local pages freed later is
- * still kept, under a generation that no allocation asks for again, and
- * mapped in no instance (its tables are gone); a full cache evicts it.
+ * Does @cpu's cache hold a page of owner *@info? Read without the cache's
+ * owner keeping still: a page it gains meanwhile is one freed after its
+ * instance died, see asi_pool_free().
+ */
+static bool asi_pool_cpu_holds(int cpu, void *info)
+{
+	struct asi_pool_cpu *pc = per_cpu_ptr(&asi_pool_cpu, cpu);
+	unsigned int i, nr;
+
+	/* Racy: at worst a page of the dead owner stays, as above. */
+	nr = min(data_race(pc->nr), ASI_POOL_PCPU);
+	for (i = 0; i < nr; i++) {
+		/* Racy the same way. */
+		if (data_race(pc->slot[i].owner) == *(u64 *)info)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * @asi dies: evict its pages, interrupting only the CPUs whose cache
+ * holds any. One of its local pages freed later is still kept, under a
+ * generation that no allocation asks for again, and mapped in no
+ * instance (its tables are gone); a full cache evicts it.
  */
 void asi_pool_free(struct asi *asi)
 {
-	on_each_cpu(asi_pool_evict, &asi->generation, 1);
+	on_each_cpu_cond(asi_pool_cpu_holds, asi_pool_evict, &asi->generation, true);
 }
 
 /**

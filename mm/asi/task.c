@@ -105,24 +105,22 @@ void asi_task_fork(struct task_struct *tsk)
 
 /*
  * Unmap @tsk's stack and head from the instance they were mapped in,
- * with one TLB flush for both.
+ * with one TLB flush for both: of the CPUs in that instance, if any
+ * (mm/asi/flush.c).
  */
 static void asi_task_unmap(struct task_struct *tsk)
 {
-	unsigned long stack = (unsigned long)tsk->asi.mapped_stack;
-	unsigned long head = 0, head_end = 0;
+	struct asi_unmapped u = {};
+	unsigned long head;
 	size_t size;
 
-	if (stack)
-		asi_arch_unmap_area((void *)stack, ASI_STACK_PAGES);
+	if (tsk->asi.mapped_stack)
+		asi_arch_unmap_area(tsk->asi.mapped_stack, ASI_STACK_PAGES, &u);
 	if (tsk->asi.mapped_head == tsk) {
 		size = asi_task_head(tsk, &head);
-		asi_arch_unmap_area((void *)head, size >> PAGE_SHIFT);
-		head_end = head + size;
+		asi_arch_unmap_area((void *)head, size >> PAGE_SHIFT, &u);
 	}
-	if (stack || head_end)
-		asi_arch_flush_two(stack, stack ? stack + THREAD_SIZE : 0,
-				   head, head_end);
+	asi_flush_unmapped(&u);
 	tsk->asi.mapped_stack = NULL;
 	tsk->asi.mapped_head = NULL;
 	tsk->asi.mapped_gen = 0;

@@ -39,5 +39,5 @@ int asi_vmalloc_map(struct vm_struct *area, gfp_t gfp)
 void __asi_vmalloc_free(struct vm_struct *area)
 {
 	if (area->nr_pages)
-		asi_arch_unmap_area(area->addr, area->nr_pages);
+		asi_arch_unmap_area(area->addr, area->nr_pages, NULL);
 }

@@ -674,12 +674,12 @@ static void asi_ns_audit_clean_and_planted(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, asi_arch_map_pages(page, 1, GFP_KERNEL), 0);
 	for (i = 0; i < ARRAY_SIZE(spaces); i++)
 		KUNIT_EXPECT_EQ_MSG(test, asi_ns_audit(test, spaces[i]), 1U, "space %d", i);
-	KUNIT_EXPECT_EQ(test, asi_arch_unmap_pages(page, 1, &local), 1U);
+	KUNIT_EXPECT_EQ(test, asi_arch_unmap_pages(page, 1, &local, NULL), 1U);
 
 	KUNIT_ASSERT_EQ(test, asi_arch_map_local_pages(ns_b, page, 1, GFP_KERNEL), 0);
 	KUNIT_EXPECT_EQ(test, asi_ns_audit(test, ns_a), 0U);
 	KUNIT_EXPECT_EQ(test, asi_ns_audit(test, ns_b), 1U);
-	asi_arch_unmap_pages(page, 1, &local);
+	asi_arch_unmap_pages(page, 1, &local, NULL);
 	KUNIT_EXPECT_EQ(test, local, 1U);
 	flush_tlb_all();
 
@@ -760,7 +760,7 @@ static void asi_ns_table_failure(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, asi_arch_private_tables(c), 0L);
 	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(c), 0L);
 	/* The direct call left the template's marker: clear it. */
-	asi_arch_unmap_pages(page, 1, &cleared);
+	asi_arch_unmap_pages(page, 1, &cleared, NULL);
 	__free_page(page);
 	asi_flush_frees();
 
@@ -791,7 +791,8 @@ static void asi_ns_percpu_areas(struct kunit *test)
 	int cpu, i;
 
 	local = asi_arch_local_pages(NULL);
-	flushes = atomic_long_read(&asi_ns_stats.flushes);
+	/* A's area: a flush of the CPUs in A only. */
+	flushes = atomic_long_read(&asi_ns_stats.local_flushes);
 	scope = asi_local_begin(ns_a);
 	p = asi_ns_percpu_alloc(GFP_KERNEL | __GFP_LOCAL_NONSENSITIVE);
 	asi_local_end(scope);
@@ -820,7 +821,7 @@ static void asi_ns_percpu_areas(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, asi_arch_local_pages(NULL), local);
 	/* ...but held until the flush; the sensitive one was not. */
 	asi_flush_frees();
-	KUNIT_EXPECT_GT(test, atomic_long_read(&asi_ns_stats.flushes), flushes);
+	KUNIT_EXPECT_GT(test, atomic_long_read(&asi_ns_stats.local_flushes), flushes);
 	KUNIT_EXPECT_EQ(test, atomic_long_read(&asi_ns_stats.frees_pending), 0);
 	KUNIT_EXPECT_FALSE(test, asi_percpu_lookup((unsigned long)asi_ns_percpu_copy(p, 0), &v));
 
@@ -838,6 +839,122 @@ static void asi_ns_percpu_areas(struct kunit *test)
 }
 
 /* What each churn worker saw, read by the test thread once it stopped. */
+/*
+ * Shared by asi_ns_local_flush() and its thread, in a page local to A so
+ * that the thread can use it while restricted.
+ */
+struct asi_ns_stay {
+	struct asi_exit_record rec;
+	unsigned long *target;
+	int phase;	/* see asi_ns_stay_in_a() */
+	int entered;
+	bool faulted;
+};
+
+/*
+ * In A on another CPU, interrupts on: phase 1, reading the page again and
+ * again so that its translation stays in this CPU's TLB (only a CR3 write
+ * or an invalidation takes it out); phase 2, told to stop reading; phase
+ * 3, stopped, while the test unmaps and flushes; phase 4, one more read,
+ * interrupts off: it must take an ASI fault. Then phase 5, done.
+ *
+ * The raw interrupt toggles: irq tracing's per-CPU state is not mapped,
+ * and a fault on it would leave A. The entry code keeps lockdep's view
+ * of the interrupt state right across interrupts taken in between.
+ */
+static int asi_ns_stay_in_a(void *arg)
+{
+	struct asi_ns_stay *st = arg;
+	unsigned long nr;
+
+	st->entered = asi_task_init(ns_a);
+	if (!st->entered) {
+		asi_record_exits(&st->rec);
+		local_irq_disable();
+		asi_enter(ns_a);
+		raw_local_irq_enable();
+		WRITE_ONCE(st->phase, 1);
+		while (READ_ONCE(st->phase) == 1)
+			READ_ONCE(*st->target);
+		WRITE_ONCE(st->phase, 3);
+		while (READ_ONCE(st->phase) == 3)
+			cpu_relax();
+		raw_local_irq_disable();
+		nr = READ_ONCE(st->rec.nr);
+		READ_ONCE(*st->target);
+		st->faulted = READ_ONCE(st->rec.nr) != nr;
+		asi_exit();
+		local_irq_enable();
+		asi_record_exits(NULL);
+	}
+	WRITE_ONCE(st->phase, 5);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+/* Wait up to @timeout (jiffies) for @st's phase to become @phase. */
+static bool asi_ns_stay_wait(struct asi_ns_stay *st, int phase, unsigned long timeout)
+{
+	while (READ_ONCE(st->phase) != phase) {
+		if (time_after(jiffies, timeout))
+			return false;
+		cpu_relax();
+	}
+	return true;
+}
+
+/*
+ * The flush of a page local to A reaches a CPU that stayed in A since it
+ * last read the page: that CPU's next read faults (mm/asi/flush.c).
+ * Without the IPI its TLB would still translate the page (shown: with
+ * asi_flush_unmapped() interrupting no CPU, the case fails in QEMU).
+ */
+static void asi_ns_local_flush(struct kunit *test)
+{
+	unsigned long timeout = jiffies + 20 * HZ;
+	struct asi_unmapped u = {};
+	struct task_struct *thread;
+	struct asi_ns_stay *st;
+	unsigned int local;
+	struct page *page;
+	int cpu;
+
+	cpu = cpumask_any_but(cpu_online_mask, raw_smp_processor_id());
+	if (cpu >= nr_cpu_ids)
+		kunit_skip(test, "needs a second CPU");
+	st = asi_ns_alloc(NS_LOCAL_A, NS_PAGE);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_EQ(test, asi_arch_map_local_pages(ns_a, page, 1, GFP_KERNEL), 0);
+	st->target = page_address(page);
+
+	thread = kthread_create(asi_ns_stay_in_a, st, "asi_ns_stay");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(thread));
+	kthread_bind(thread, cpu);
+	wake_up_process(thread);
+	if (asi_ns_stay_wait(st, 1, timeout)) {
+		msleep(20);	/* reading all along, across interrupts */
+		WRITE_ONCE(st->phase, 2);
+		KUNIT_EXPECT_TRUE(test, asi_ns_stay_wait(st, 3, timeout));
+	}
+	KUNIT_EXPECT_EQ(test, st->entered, 0);
+
+	asi_arch_unmap_pages(page, 1, &local, &u);
+	KUNIT_EXPECT_EQ(test, local, 1U);
+	KUNIT_EXPECT_EQ(test, u.nr, 1U);
+	KUNIT_EXPECT_PTR_EQ(test, u.asi[0], ns_a);
+	asi_flush_unmapped(&u);
+	if (READ_ONCE(st->phase) == 3)
+		WRITE_ONCE(st->phase, 4);
+	KUNIT_EXPECT_TRUE(test, asi_ns_stay_wait(st, 5, timeout));
+	KUNIT_EXPECT_TRUE(test, st->faulted);
+	kthread_stop(thread);
+	__free_page(page);
+	asi_ns_free(NS_LOCAL_A, NS_PAGE, st);
+}
+
 struct asi_ns_churn {
 	struct completion done;
 	unsigned long rounds;
@@ -1033,6 +1150,7 @@ static struct kunit_case asi_ns_cases[] = {
 	KUNIT_CASE(asi_ns_map_failure),
 	KUNIT_CASE(asi_ns_table_failure),
 	KUNIT_CASE(asi_ns_percpu_areas),
+	KUNIT_CASE(asi_ns_local_flush),
 	KUNIT_CASE_SLOW(asi_ns_churn_all_cpus),
 	{}
 };

@@ -318,7 +318,8 @@ static pte_t *asi_template_pte(unsigned long addr, void **spare)
  * already. @was_local: the template's PTE was a local marker, so the one
  * instance with a present PTE there is the page's owner losing it.
  */
-static void asi_sync_instance(struct asi_arch *a, unsigned long addr, bool was_local)
+static void asi_sync_instance(struct asi_arch *a, unsigned long addr, bool was_local,
+			      struct asi_unmapped *u)
 {
 	unsigned long *itab = (unsigned long *)a->pgd;
 	unsigned long *ttab = (unsigned long *)asi_global_pgd;
@@ -334,6 +335,11 @@ static void asi_sync_instance(struct asi_arch *a, unsigned long addr, bool was_l
 			if (level == 1 && was_local && (e & _PAGE_PRESENT)) {
 				a->local_pages--;	/* its local page went */
 				asi_local_pages--;
+				WRITE_ONCE(itab[i], t);
+				/* Out of every PCID of it (mm/asi/flush.c). */
+				WRITE_ONCE(a->tlb_gen, atomic64_inc_return(&asi_tlb_gen));
+				asi_unmapped_add(u, container_of(a, struct asi, arch));
+				return;
 			}
 			WRITE_ONCE(itab[i], t);
 			return;
@@ -345,14 +351,17 @@ static void asi_sync_instance(struct asi_arch *a, unsigned long addr, bool was_l
 	}
 }
 
-/* Propagate a change of the template at @addr; under asi_pgtable_lock. */
-static void asi_sync(unsigned long addr, bool was_local)
+/*
+ * Propagate a change of the template at @addr; under asi_pgtable_lock.
+ * The instance that loses a local page by it is recorded in @u.
+ */
+static void asi_sync(unsigned long addr, bool was_local, struct asi_unmapped *u)
 {
 	struct asi_arch *a;
 
 	lockdep_assert_held(&asi_pgtable_lock);
 	list_for_each_entry(a, &asi_private_list, private_node)
-		asi_sync_instance(a, addr, was_local);
+		asi_sync_instance(a, addr, was_local, u);
 }
 
 /*
@@ -415,7 +424,7 @@ static int asi_set_template_pte(unsigned long addr, pte_t val, gfp_t gfp)
 		pte = asi_template_pte(addr, &spare);
 		if (!IS_ERR(pte)) {
 			set_pte(pte, val);
-			asi_sync(addr, false);
+			asi_sync(addr, false, NULL);
 		}
 		spin_unlock_irqrestore(&asi_pgtable_lock, flags);
 		if (PTR_ERR_OR_ZERO(pte) != -EAGAIN)
@@ -540,43 +549,11 @@ void asi_arch_unmap_global(const void *addr, size_t size)
 
 		if (pte) {
 			pte_clear(&init_mm, va, pte);
-			asi_sync(va, false);
+			asi_sync(va, false, NULL);
 		}
 	}
 	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
 	flush_tlb_kernel_range(start, end);
-}
-
-struct asi_flush_ranges {
-	unsigned long start[2], end[2];
-};
-
-static void asi_do_flush_ranges(void *info)
-{
-	const struct asi_flush_ranges *f = info;
-	unsigned long addr;
-	int i;
-
-	for (i = 0; i < 2; i++)
-		for (addr = f->start[i]; addr < f->end[i]; addr += PAGE_SIZE)
-			flush_tlb_one_kernel(addr);
-}
-
-/*
- * Flush two small kernel ranges from every CPU's TLB, restricted PCIDs
- * included (flush_tlb_one_kernel() invalidates them), with one round of
- * IPIs where flush_tlb_kernel_range() would take two: a task's stack and
- * head leave an instance together. Context: interrupts on.
- */
-void asi_arch_flush_two(unsigned long s0, unsigned long e0,
-			unsigned long s1, unsigned long e1)
-{
-	struct asi_flush_ranges f = {
-		.start = { s0 & PAGE_MASK, s1 & PAGE_MASK },
-		.end = { e0, e1 },
-	};
-
-	on_each_cpu(asi_do_flush_ranges, &f, 1);
 }
 
 /*
@@ -627,7 +604,7 @@ static int asi_map_local(struct asi *asi, unsigned long addr, unsigned int nr,
 			if (!IS_ERR(ipte)) {
 				/* Every other instance's copy gets the marker... */
 				set_pte(tpte, marker);
-				asi_sync(addr, false);
+				asi_sync(addr, false, NULL);
 				/* ...and the owner's the page. */
 				set_pte(ipte, full);
 				asi->arch.local_pages++;
@@ -673,11 +650,11 @@ int asi_arch_map_area(struct asi *local, const void *addr, unsigned int nr,
 
 /*
  * Clear the template entries of @nr pages from @addr, and with them the
- * private copies of local ones; the caller flushes the TLBs. Return: how
- * many were mapped globally and, in *@local, locally.
+ * private copies of local ones; the caller flushes the TLBs, as recorded
+ * in @u. Return: how many were mapped globally and, in *@local, locally.
  */
 static unsigned int asi_unmap_range(unsigned long addr, unsigned int nr,
-				    unsigned int *local)
+				    unsigned int *local, struct asi_unmapped *u)
 {
 	unsigned int i, cleared = 0;
 	unsigned long flags;
@@ -696,17 +673,19 @@ static unsigned int asi_unmap_range(unsigned long addr, unsigned int nr,
 		else if (was_local)
 			(*local)++;
 		pte_clear(&init_mm, addr, pte);
-		asi_sync(addr, was_local);
+		asi_sync(addr, was_local, u);
 	}
 	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
+	if (cleared && u)
+		u->global = true;
 	return cleared;
 }
 
 unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr,
-				  unsigned int *local)
+				  unsigned int *local, struct asi_unmapped *u)
 {
 	unsigned int cleared = asi_unmap_range((unsigned long)page_address(page),
-					       nr, local);
+					       nr, local, u);
 
 	atomic_long_sub(cleared, &asi_global_pages);
 	return cleared;
@@ -715,17 +694,17 @@ unsigned int asi_arch_unmap_pages(struct page *page, unsigned int nr,
 /*
  * An area mapped by asi_arch_map_area() being freed: if its first page
  * is mapped, unmap them all. The caller flushes the TLBs before the
- * memory is reused: for vmalloc, the pages' own deferred free, and
- * vmalloc's flush before it reuses the address; for per-CPU memory,
- * mm/asi/percpu.c.
+ * memory is reused, as recorded in @u (mm/asi/flush.c), or without @u:
+ * for vmalloc, the pages' own deferred free, and vmalloc's flush before
+ * it reuses the address; for per-CPU memory, mm/asi/percpu.c.
  */
-void asi_arch_unmap_area(const void *addr, unsigned int nr)
+void asi_arch_unmap_area(const void *addr, unsigned int nr, struct asi_unmapped *u)
 {
 	pte_t *pte = asi_lookup_pte(asi_global_pgd, (unsigned long)addr);
 	unsigned int local;
 
 	if (pte && (pte_present(READ_ONCE(*pte)) || asi_pte_local(READ_ONCE(*pte))))
-		asi_unmap_range((unsigned long)addr, nr, &local);
+		asi_unmap_range((unsigned long)addr, nr, &local, u);
 }
 
 /* Is the first page of a block mapped, globally or locally? */
