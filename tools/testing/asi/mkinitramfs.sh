@@ -21,8 +21,9 @@ for t in "$@"; do
 	cp "$ASI_BUILD/user/kvm/$t" "$root/asi/kvm-selftests/${t##*/}"
 done
 # Which selftests each emulator runs (suites/kvm-selftests, asi_emu=):
-# QEMU all those given but the "own" and "qemu-known" ones, Bochs those
-# marked "bochs", the lockdep kernel those marked "lockdep", each with
+# QEMU all those given but the "own", "qemu-known" and "qemu-icount"
+# ones, Bochs those marked "bochs", the lockdep kernel those marked
+# "lockdep", QEMU under icount those marked "qemu-icount", each with
 # the arguments after "args"; the known ones with their reasons, for the
 # log; the flaky ones, which it retries once.  See kvm-selftests.list.
 list=$ASI_HARNESS/kvm-selftests.list
@@ -33,6 +34,7 @@ FNR == NR && !/^#/ && NF {
 	for (i = 2; i <= NF; i++) {
 		if ($i == "args") { a = rest(i + 1); break }
 		if ($i ~ /-known$/) { known[$i, n] = rest(i + 1); break }
+		if ($i == "qemu-icount") { mark[$i, n] = 1; break }
 		if ($i ~ /-flaky$/) { flaky[$i, n] = rest(i + 1); break }
 		mark[$i, n] = 1
 	}
@@ -41,13 +43,14 @@ FNR == NR && !/^#/ && NF {
 }'
 printf '%s\n' "$@" | awk "$parse"'
 FILENAME == "-" { n = $1; sub(".*/", "", n)
-	if (!(("own", n) in mark) && !(("qemu-known", n) in known)) print n, args[n] }' "$list" - \
+	if (!(("own", n) in mark) && !(("qemu-known", n) in known) &&
+	    !(("qemu-icount", n) in mark)) print n, args[n] }' "$list" - \
 	>"$root/asi/kvm-selftests.qemu"
-for sel in bochs lockdep; do
+for sel in bochs lockdep qemu-icount; do
 	awk "$parse"'
 END { emu = "'$sel'" == "bochs" ? "bochs" : "qemu"
 	for (k in mark) { split(k, p, SUBSEP); if (p[1] == "'$sel'" && !((emu "-known", p[2]) in known)) print p[2], args[p[2]] } }' \
-		"$list" | sort >"$root/asi/kvm-selftests.$sel"
+		"$list" | sort >"$root/asi/kvm-selftests.${sel#qemu-}"
 done
 for emu in qemu bochs; do
 	for kind in known flaky; do

@@ -10,7 +10,9 @@
 #      QEMU: the upstream x86 KVM selftests (kvm-selftests.list) with
 #      every VM in its ASI instance (kvm.asi=force): those marked lockdep
 #      on the test kernel, and all on the bench kernel with asi=off and
-#      with force, where the two must pass the same tests; force fails closed when ASI is not
+#      with force, where the two must pass the same tests (those that
+#      need every vCPU to run in time in boots of their own under
+#      -icount); force fails closed when ASI is not
 #      running (kvm-asi-closed) and when KVM's modules load without
 #      their class, which they get back when reloaded (kvm-asi-module);
 #      KVM_CAP_X86_ASI under
@@ -45,11 +47,12 @@ t0=$(date +%s)
 add() { echo "$1 $2" >>"$all"; asi_log "$2: $1"; }
 
 # The upstream selftests that pass with every VM in its ASI instance must
-# be those that pass with ASI off, on the same kernel and emulator.
+# be those that pass with ASI off, on the same kernel and emulator (the
+# boots NAME and NAME-icount together).
 same_passes() {	# same_passes EMU OFF-NAME FORCE-NAME
 	local off force
-	off=$(sed -n "s|^pass $1/$2/kvm/||p" "$all" | sort)
-	force=$(sed -n "s|^pass $1/$3/kvm/||p" "$all" | sort)
+	off=$(sed -n "s|^pass $1/$2\(-icount\)\?/kvm/||p" "$all" | sort)
+	force=$(sed -n "s|^pass $1/$3\(-icount\)\?/kvm/||p" "$all" | sort)
 	if [ -n "$off" ] && [ "$off" = "$force" ]; then
 		add pass "$1/kvm-selftests/force-passes-what-off-passes"
 		asi_log "$1: the same $(echo "$off" | wc -l) upstream selftests pass with asi=off and kvm.asi=force"
@@ -143,6 +146,14 @@ if "$ASI_HARNESS/build-userspace.sh"; then
 		ASI_BZIMAGE=$bench guest_suite qemu kvm-selftests 1500 asi=off bench-asi-off
 		ASI_BZIMAGE=$bench guest_suite qemu kvm-selftests 1500 \
 			"asi=on kvm.asi=force" bench-asi-force
+		# Those that need every vCPU to run within a span of guest
+		# time: where time counts instructions.
+		ASI_QEMU_ARGS="-icount shift=0,align=off" ASI_BZIMAGE=$bench \
+			guest_suite qemu kvm-selftests 300 "asi=off asi_kvm_list=icount" \
+			bench-asi-off-icount
+		ASI_QEMU_ARGS="-icount shift=0,align=off" ASI_BZIMAGE=$bench \
+			guest_suite qemu kvm-selftests 300 \
+			"asi=on kvm.asi=force asi_kvm_list=icount" bench-asi-force-icount
 		same_passes qemu bench-asi-off bench-asi-force
 		# ASI off at boot: force fails closed.
 		ASI_BZIMAGE=$bench guest_suite qemu kvm-asi-closed 300 "asi=off kvm.asi=force"
