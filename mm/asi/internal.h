@@ -228,11 +228,13 @@ static inline void asi_debugfs_add_scan(struct asi *asi) { }
 extern char __start_asi_global_nonsensitive[], __end_asi_global_nonsensitive[];
 extern char __per_cpu_asi_start[], __per_cpu_asi_end[];
 
-/* Fault injection of class registration (provoke.c). */
+/* Fault injection of class registration and module mapping (provoke.c). */
 #if defined(CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG) && defined(CONFIG_FAULT_INJECTION)
 bool asi_fail_register(void);
+bool asi_fail_module_map(void);
 #else
 static inline bool asi_fail_register(void) { return false; }
+static inline bool asi_fail_module_map(void) { return false; }
 #endif
 
 /* Modules that run in restricted address spaces (module.c). */

@@ -62,7 +62,8 @@ static int asi_module_map(struct module *mod)
 						     asi_module_parts[i].exec);
 	}
 	if (!err)
-		err = asi_arch_map_global(mod->asi_data, mod->asi_data_size);
+		err = asi_fail_module_map() ? -ENOMEM :
+		      asi_arch_map_global(mod->asi_data, mod->asi_data_size);
 	if (err)
 		asi_module_unmap(mod);
 	return err;

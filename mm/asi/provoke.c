@@ -10,6 +10,12 @@
  * Documentation/fault-injection/fault-injection.rst): make
  * asi_register_class() fail as if every class slot were taken, so that a
  * test can check what a client does without its class.
+ *
+ * /sys/kernel/debug/asi/fail_module_map (fault injection): make the
+ * mapping of a module's nonsensitive data fail as if a page table could
+ * not be allocated, after its text and read-only data were mapped, so
+ * that a test can check the module does not load and leaves nothing
+ * mapped.
  */
 
 #include <linux/asi.h>
@@ -75,10 +81,16 @@ DEFINE_DEBUGFS_ATTRIBUTE(asi_provoke_fops, NULL, asi_provoke_set, "%llu\n");
 
 #ifdef CONFIG_FAULT_INJECTION
 static DECLARE_FAULT_ATTR(asi_fail_register_attr);
+static DECLARE_FAULT_ATTR(asi_fail_module_map_attr);
 
 bool asi_fail_register(void)
 {
 	return should_fail(&asi_fail_register_attr, 1);
+}
+
+bool asi_fail_module_map(void)
+{
+	return should_fail(&asi_fail_module_map_attr, 1);
 }
 #endif
 
@@ -92,6 +104,8 @@ static int __init asi_provoke_init(void)
 #ifdef CONFIG_FAULT_INJECTION_DEBUG_FS
 	fault_create_debugfs_attr("fail_register", asi_debugfs_dir,
 				  &asi_fail_register_attr);
+	fault_create_debugfs_attr("fail_module_map", asi_debugfs_dir,
+				  &asi_fail_module_map_attr);
 #endif
 	return 0;
 }
