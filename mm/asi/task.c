@@ -121,9 +121,10 @@ static void asi_task_unmap(struct task_struct *tsk)
 		asi_arch_unmap_area((void *)head, size >> PAGE_SHIFT, &u);
 	}
 	asi_flush_unmapped(&u);
-	tsk->asi.mapped_stack = NULL;
-	tsk->asi.mapped_head = NULL;
-	tsk->asi.mapped_gen = 0;
+	/* After the unmap, for the audit (see asi_task_init()). */
+	WRITE_ONCE(tsk->asi.mapped_stack, NULL);
+	WRITE_ONCE(tsk->asi.mapped_head, NULL);
+	WRITE_ONCE(tsk->asi.mapped_gen, 0);
 }
 
 /*
@@ -170,20 +171,26 @@ int asi_task_init(struct asi *asi)
 		return 0;
 
 	asi_task_unmap(tsk);
-	err = asi_arch_map_area(asi, stack, ASI_STACK_PAGES, GFP_KERNEL);
-	tsk->asi.mapped_stack = stack;	/* even partly: unmapped on error */
 	size = asi_task_head(tsk, &head);
+	/*
+	 * Recorded before they are mapped, so that the audit, which finds
+	 * the owner of a mapped stack or head here, never sees one without
+	 * (the page-table lock orders the two); on error, whatever was
+	 * mapped is unmapped by the record.
+	 */
+	WRITE_ONCE(tsk->asi.mapped_stack, stack);
+	if (size)
+		WRITE_ONCE(tsk->asi.mapped_head, tsk);
+	WRITE_ONCE(tsk->asi.mapped_gen, asi->generation);
+	err = asi_arch_map_area(asi, stack, ASI_STACK_PAGES, GFP_KERNEL);
 	/* Without a head its fields fault, and leave ASI: slow, but safe. */
-	if (!err && size) {
+	if (!err && size)
 		err = asi_arch_map_area(asi, (void *)head, size >> PAGE_SHIFT,
 					GFP_KERNEL);
-		tsk->asi.mapped_head = tsk;
-	}
 	if (err) {
 		asi_task_unmap(tsk);
 		return err;
 	}
-	tsk->asi.mapped_gen = asi->generation;
 	return 0;
 }
 EXPORT_SYMBOL_GPL(asi_task_init);

@@ -212,6 +212,18 @@ static bool asi_audit_declared(struct asi_audit *a, unsigned long va,
 	return false;
 }
 
+/* Does the instance's entry at @ip still hold @e? */
+static bool asi_audit_unchanged(unsigned long *ip, unsigned long e)
+{
+	unsigned long flags;
+	bool same;
+
+	spin_lock_irqsave(&asi_pgtable_lock, flags);
+	same = READ_ONCE(*ip) == e;
+	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
+	return same;
+}
+
 /*
  * A page of the direct map or of vmalloc: checked under asi_pgtable_lock,
  * so that it cannot be unmapped meanwhile. Its record is written before
@@ -219,7 +231,9 @@ static bool asi_audit_declared(struct asi_audit *a, unsigned long va,
  * lock: a page seen mapped under the lock has its record. The template's
  * entry is looked up again under the lock too: where the walk found no
  * template table, one may have been made since, and the instance's own
- * table may already hold a global page synced from it.
+ * table may already hold a global page synced from it. A task's stack
+ * and head are recorded the same way but found outside the lock: one
+ * that looks unowned is reported only if it is still mapped after.
  */
 static void asi_audit_data_leaf(struct asi_audit *a, unsigned long va,
 				unsigned long *ip)
@@ -238,14 +252,17 @@ static void asi_audit_data_leaf(struct asi_audit *a, unsigned long va,
 	spin_unlock_irqrestore(&asi_pgtable_lock, flags);
 	if (!(e & _PAGE_PRESENT))
 		return;		/* unmapped since the walk saw it */
-	if (ok)
+	if (ok) {
 		asi_audit_add(a, va, PAGE_SIZE, false, what);
-	else if (asi_audit_percpu(va, what, sizeof(what)))
+	} else if (asi_audit_percpu(va, what, sizeof(what))) {
 		asi_audit_add(a, va, PAGE_SIZE, e != t, what);
-	else if (asi_audit_stack(va, what, sizeof(what), &gen))
-		asi_audit_add(a, va, PAGE_SIZE, !asi_audit_mine(a, e, t, gen), what);
-	else
+	} else if (asi_audit_stack(va, what, sizeof(what), &gen)) {
+		ok = asi_audit_mine(a, e, t, gen);
+		if (ok || asi_audit_unchanged(ip, e))
+			asi_audit_add(a, va, PAGE_SIZE, !ok, what);
+	} else if (asi_audit_unchanged(ip, e)) {
 		asi_audit_add(a, va, PAGE_SIZE, true, "undeclared pages");
+	}
 }
 
 /* @entry maps @va in the instance, @t is the template's entry there. */
