@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Install the Debian packages the harness needs, only those missing.
-# Usage: deps.sh [group...]   groups: build (default), run, llvm, check
+# Usage: deps.sh [group...]   groups: build (default), run, llvm, check,
+# bochs, model
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -11,6 +12,7 @@ declare -A GROUP=(
 	[llvm]="clang lld llvm"
 	[check]="sparse perl"
 	[bochs]="bochs bochsbios bochs-x vgabios grub-pc-bin xorriso mtools"
+	[model]="spin gcc"
 )
 
 want=()

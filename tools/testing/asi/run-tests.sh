@@ -29,7 +29,9 @@
 #      selftests on the bench kernel with asi=off and with force (the same
 #      must pass), and force failing closed where ASI refuses to start
 #      (the ITS thunks on)
-#   6. static checks: checkpatch, sparse, W=1, the LLVM=1 build
+#   6. static checks: checkpatch, sparse, W=1, the LLVM=1 build; the
+#      sibling-stun protocol's model checked with spin (model/stun.pml),
+#      its mutant caught
 #   7. the bench kernel (no lockdep) in Bochs: kvm-asi-exits must handle
 #      99.5% of CPUID, RDMSR, hypercall, x2APIC and write-protection fault
 #      exits without an ASI fault and 99.5% without any ASI exit (PML off,
@@ -219,6 +221,8 @@ fi
 
 "$ASI_HARNESS/check.sh"
 cat "$ASI_LOGS/check.results" >>"$all"
+# The sibling-stun protocol's model, exhaustively (about 5 minutes).
+"$ASI_HARNESS/model/check-stun.sh" "$all"
 
 if [ -n "$bochs_pid" ]; then
 	wait "$bochs_pid"
