@@ -154,8 +154,9 @@ void asi_record_exits(struct asi_exit_record *rec);
 unsigned long asi_take_exits(struct asi_exit_record *rec,
 			     struct asi_exit_record *out);
 unsigned long asi_cpu_enters(void);
-void asi_sibling_stun(void);
 void asi_sibling_unstun(void);
+bool asi_sibling_enter_guest(void);
+void asi_sibling_exit_guest(void);
 struct asi *asi_target(void);
 
 unsigned long __asi_intr_enter(enum asi_exit_reason reason);
@@ -420,9 +421,11 @@ static inline unsigned long asi_take_exits(struct asi_exit_record *rec,
 
 static inline unsigned long asi_cpu_enters(void) { return 0; }
 
-static inline void asi_sibling_stun(void) { }
-
 static inline void asi_sibling_unstun(void) { }
+
+static inline bool asi_sibling_enter_guest(void) { return true; }
+
+static inline void asi_sibling_exit_guest(void) { }
 
 static __always_inline unsigned long asi_intr_enter(enum asi_exit_reason reason)
 {

@@ -15,9 +15,14 @@
  *
  * An NMI that lands before the CR3 write of an enter, or after the CR3
  * write of an exit, finds the full table and does nothing. One that
- * lands between finds the restricted table, makes a complete exit of its
- * own (pre_asi_exit, CR3 = full) and on return a complete enter of the
- * target (CR3 = A, post_asi_enter), which is still A in both cases.
+ * lands after the CR3 write of an enter finds the restricted table,
+ * makes a complete exit of its own (pre_asi_exit, CR3 = full) and on
+ * return a complete enter of the target (CR3 = A, post_asi_enter). One
+ * that lands in an exit, from its pre_asi_exit hook to its CR3 write,
+ * makes a complete exit too, but its return leaves the CPU in the full
+ * address space the interrupted exit is heading for: entering again
+ * would run post_asi_enter, which undoes what pre_asi_exit did (a
+ * sibling's stun, say), while the exit goes on.
  *
  * See Documentation/mm/asi.rst.
  */
@@ -398,13 +403,21 @@ static __always_inline void __asi_switch_to_restricted(struct asi *asi)
 
 static __always_inline void __asi_switch_to_full(enum asi_exit_reason reason)
 {
+	bool outer = this_cpu_read(asi_cpu_page.cpu.exiting);
 	struct asi_exit_record *rec;
 
+	this_cpu_write(asi_cpu_page.cpu.exiting, true);
+	barrier();
+	/* Every class: no sibling runs a guest while this CPU is full. */
+	asi_sibling_stun();
 	asi_call_hook(this_cpu_read(asi_cpu_page.cpu.pre_asi_exit));
 
 	asi_write_cr3(this_cpu_read(asi_cpu_page.cpu.arch.full_cr3));
 
 	this_cpu_write(asi_cpu_page.cpu.curr, NULL);
+	barrier();
+	/* An NMI's exit may nest in another exit: give the outer its flag back. */
+	this_cpu_write(asi_cpu_page.cpu.exiting, outer);
 	this_cpu_inc(asi_stats[this_cpu_read(asi_cpu_page.cpu.class_id)].exits[reason]);
 
 	/* In the full address space now: the task may be read. */
@@ -423,6 +436,10 @@ static __always_inline bool asi_cpu_restricted(void)
 
 static bool asi_may_enter(struct asi *asi)
 {
+	if (unlikely(this_cpu_read(asi_cpu_page.cpu.stun.timed_out))) {
+		this_cpu_write(asi_cpu_page.cpu.stun.timed_out, false);
+		WARN_ONCE(1, "asi: an SMT sibling did not leave its guest when stunned\n");
+	}
 	if (READ_ONCE(asi_disabled_by_warn))
 		return false;
 	if (ASI_WARN_ON(this_cpu_read(asi_cpu_page.cpu.hook_broken)))
@@ -656,12 +673,18 @@ noinstr unsigned long __asi_intr_enter(enum asi_exit_reason reason)
 	state = this_cpu_read(asi_cpu_page.cpu.intr_restricted) << 1;
 	if (asi_cpu_restricted()) {
 		struct asi *asi = this_cpu_read(asi_cpu_page.cpu.curr);
+		/* Only an NMI (or #MC) can land in an exit. */
+		bool in_exit = this_cpu_read(asi_cpu_page.cpu.exiting);
 
 		__asi_switch_to_full(reason);
 		this_cpu_write(asi_cpu_page.cpu.intr_left, asi);
-		state |= 1;
+		this_cpu_write(asi_cpu_page.cpu.intr_restricted, 1);
+		/* The interrupted exit goes on in the full address space. */
+		if (!in_exit)
+			state |= 1;
+		return state;
 	}
-	this_cpu_write(asi_cpu_page.cpu.intr_restricted, state & 1);
+	this_cpu_write(asi_cpu_page.cpu.intr_restricted, 0);
 	return state;
 }
 

@@ -2,15 +2,18 @@
 /*
  * Idle-ASI: a built-in class the idle loop enters right before the CPU
  * halts. Its instance maps what every restricted space maps and, local
- * to it, the idle tasks' stacks (no memory of any other class), so an
- * idle CPU holds nothing a sibling's untrusted code could want, and an
- * SMT sibling running a guest does not have to be stopped while this CPU
- * sleeps.
+ * to it, the idle tasks' stacks (no memory of any other class), so a
+ * halted CPU touches nothing secret and counts as safe for the sibling
+ * stun (mm/asi/stun.c): an SMT sibling may run its guest meanwhile.
  *
  * An interrupt that wakes the CPU leaves Idle-ASI for its handler, as
- * every interrupt does (see asi_intr_enter()), and its return enters
- * Idle-ASI again; the idle loop leaves it for good once the CPU stops
- * halting. The enter and exit counts are in /sys/kernel/debug/asi/.
+ * every interrupt does (see asi_intr_enter()), and that exit is like any
+ * other: the core stuns the siblings first (asi_sibling_stun()). Its
+ * return enters Idle-ASI again, and the post_asi_enter hook flushes what
+ * the handler loaded into the core's buffers before it lets the
+ * siblings' guests run. The idle loop leaves Idle-ASI for good once the
+ * CPU stops halting. The enter and exit counts are in
+ * /sys/kernel/debug/asi/.
  * Only an idle routine that touches no memory may run in it, which the
  * architecture decides (asi_arch_idle_allowed()).
  */
@@ -28,8 +31,10 @@
 
 struct asi *asi_idle_asi;
 
-/* Idle needs no hooks: nothing untrusted runs on an idle CPU. */
-static const struct asi_class_ops asi_idle_ops;
+/* The exit's stun is the core's; back in, flush, then unstun. */
+static const struct asi_class_ops asi_idle_ops = {
+	.post_asi_enter = asi_stun_flush_unstun,
+};
 
 int __init asi_idle_init(void)
 {

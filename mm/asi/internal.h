@@ -65,8 +65,37 @@ extern struct list_head asi_instances;
  * @hook_depth: class hooks running on this CPU; an NMI can nest one in
  *	another, anything deeper is a hook that faulted.
  * @hook_broken: a hook faulted; the next asi_enter() trips the safety valve.
+ * @exiting: an exit is between its pre_asi_exit hook and its CR3 write;
+ *	an NMI that lands there leaves too, but its return must not enter
+ *	again (see __asi_intr_enter()).
  * @enters: real switches to a restricted space (each ran post_asi_enter).
  */
+/* SMT siblings a CPU can stun: SMT8 at most. */
+#define ASI_STUN_MAX_SIBLINGS	7
+
+struct asi_cpu;
+
+/*
+ * A CPU's part in the sibling stun (mm/asi/stun.c): @safe, @guest,
+ * @exits and @leaving are the protocol's; @sibling the CPU's online SMT
+ * siblings (NULL slots are empty). The counters are written by this CPU
+ * only: stuns that kicked a sibling, kicks sent, entries refused, stun
+ * waits that timed out, and the cycles spent waiting.
+ */
+struct asi_stun_cpu {
+	u8 safe;
+	u8 guest;
+	u8 leaving;
+	bool timed_out;
+	unsigned int exits;
+	struct asi_cpu *sibling[ASI_STUN_MAX_SIBLINGS];
+	unsigned long stuns;
+	unsigned long kicks;
+	unsigned long refused;
+	unsigned long timeouts;
+	u64 wait_cycles;
+};
+
 struct asi_cpu {
 	struct asi *curr;
 	void (*pre_asi_exit)(void);
@@ -77,7 +106,9 @@ struct asi_cpu {
 	struct asi *intr_left;
 	unsigned int hook_depth;
 	bool hook_broken;
+	bool exiting;
 	unsigned long enters;
+	struct asi_stun_cpu stun;
 	struct asi_arch_cpu arch;
 };
 
@@ -283,6 +314,15 @@ bool asi_arch_mapped_in_full(unsigned long address);
 bool asi_arch_maps(struct asi *asi, unsigned long addr);
 bool asi_arch_maps_global(unsigned long addr);
 bool asi_arch_idle_allowed(void);
+/* Sibling stun: send the stun IPI, to a sibling or this CPU (stun.c). */
+int asi_arch_stun_init(void);
+void asi_arch_stun_cpu_init(unsigned int cpu);
+void asi_arch_stun_kick(struct asi_arch_cpu *sibling);
+void asi_arch_stun_self(void);
+u64 asi_arch_stun_clock(void);
+void asi_arch_flush_cpu_buffers(void);
+void asi_stun_flush_unstun(void);
+void asi_sibling_stun(void);
 int asi_arch_map_pages(struct page *page, unsigned int nr, gfp_t gfp);
 int asi_arch_map_local_pages(struct asi *asi, struct page *page,
 			     unsigned int nr, gfp_t gfp);

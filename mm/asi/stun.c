@@ -1,44 +1,393 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The sibling-stun interface: what a class's hooks call so that, while
- * this CPU runs in the full address space and can touch secrets, its SMT
- * sibling runs nothing an attacker controls (a guest, say), and could
- * not sample those secrets from the shared core buffers.
+ * Sibling stun: while a CPU runs in the full address space and may touch
+ * secrets, none of its SMT siblings executes guest code, which could
+ * sample those secrets from the buffers the core shares.
  *
- * A class calls asi_sibling_stun() from its pre_asi_exit hook, before the
- * switch to the full address space, and asi_sibling_unstun() from its
- * post_asi_enter hook, once the CPU is restricted again and its buffers
- * are flushed.
+ * Each CPU publishes, in its asi_cpu_page (mapped in every restricted
+ * space, so that siblings read it while restricted):
  *
- * The backend that does this is not here yet: today both calls do
- * nothing, so a sibling hyperthread keeps running its guest while this
- * CPU handles an ASI exit, and ASI alone protects only against leaks
- * within one thread (and across time, by the flush on entry). Core
- * scheduling keeps the tasks of different VMs off sibling threads; the
- * stun backend, which must close the race between a stun request and a
- * sibling that is entering its guest at that moment, is a later step.
- * The calls are in place so that the class hooks need no change then.
+ * @safe: the CPU is in a restricted space and flushed its buffers since
+ *	it left the full one. Cleared first thing by asi_sibling_stun(),
+ *	set last thing by asi_sibling_unstun(); 0 at boot.
+ * @guest: the CPU has checked its siblings for a VM entry and has not
+ *	yet left the guest (asi_sibling_enter_guest() to
+ *	asi_sibling_exit_guest()).
+ * @exits: bumped whenever @guest drops: a stunning sibling that saw
+ *	@guest set waits for this to move, so it never misses an exit
+ *	followed at once by the next entry's check.
+ * @leaving: the CPU is in asi_sibling_stun() (a count: an NMI nests).
+ *
+ * The protocol, for a CPU X that leaves ASI and a sibling Y that enters
+ * its guest:
+ *
+ *   X: safe = 0; mb; for each Y: if (Y.guest) kick Y, then wait until
+ *      Y.guest == 0, Y.exits moved on, or Y.leaving.
+ *   Y: guest = 1; mb; if any X has !safe: guest = 0, exits++, and a
+ *      self-IPI that makes the entry exit before any guest instruction.
+ *
+ * The barriers make it the store-buffering pattern: X sees Y's @guest
+ * or Y sees X's @safe cleared, or both. So a guest runs only while every
+ * sibling is safe, or while a sibling that is about to leave has kicked
+ * it and waits for it to be out before it goes on. The kick is an IPI
+ * on a vector of its own (ASI_STUN_VECTOR on x86) whose handler
+ * touches only what every restricted space maps and does not leave ASI:
+ * otherwise taking it would stun in turn, and two siblings could kick
+ * each other out of their guests forever. Y checks with interrupts off,
+ * and they stay off until the VM entry, so the kick is still pending at
+ * the entry and makes it exit at once (an interrupt taken in between
+ * would swallow it: the race Alexandre Chartre described in Junaid
+ * Shahid's 2019 protocol). A sibling that is stunning itself (Y.leaving)
+ * runs no guest code and its entry, if it was in one, exits at once on
+ * the kick: waiting for it would deadlock two siblings that leave
+ * together. tools/testing/asi/model/stun.pml models all of this, with
+ * an NMI at every step, and checks it with spin.
+ *
+ * Waiting happens only in asi_sibling_stun(), with interrupts off, for
+ * as long as a sibling takes to leave its guest or to reach its VM entry
+ * (which exits at once): bounded by the hardware, not by what the
+ * sibling's software does. A sibling that does not answer for far longer
+ * than that is kicked again, and after asi_stun_timeout_loops the CPU
+ * goes on without it and counts a timeout (debugfs asi/stun), warned of
+ * once: better than a hard lockup, and never silent.
+ *
+ * An entry that finds a sibling not safe does not wait: it exits at once
+ * and KVM's run loop tries again with interrupts on, so need_resched,
+ * signals and interrupts are served meanwhile.
+ *
+ * Backends (asi_stun=): "ipi", the protocol above; "none", no stun,
+ * refused while the CPU has SMT siblings. Each CPU's list of siblings
+ * is kept by CPU hotplug callbacks, so SMT turned off at run time
+ * simply empties the lists.
+ *
+ * See "Sibling protection" in Documentation/mm/asi.rst.
  */
 
+#define pr_fmt(fmt) "asi: " fmt
+
 #include <linux/asi.h>
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/debugfs.h>
+#include <linux/init.h>
+#include <linux/seq_file.h>
+#include <linux/topology.h>
+
+#include "internal.h"
+
+enum asi_stun_mode { ASI_STUN_IPI, ASI_STUN_NONE };
+
+static const char *const asi_stun_names[] = {
+	[ASI_STUN_IPI] = "ipi",
+	[ASI_STUN_NONE] = "none",
+};
+
+static enum asi_stun_mode asi_stun_mode __ro_after_init = ASI_STUN_IPI;
+/*
+ * On once the backend runs. Not a static key: the entry code reaches
+ * asi_sibling_stun() from the int3 handler too, before
+ * poke_int3_handler(), and would trap on the very int3 that patches it.
+ */
+static bool asi_stun_on __asi_read_mostly;
+
+#ifdef CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG
+/*
+ * debugfs asi/stun_break: neither kick nor refuse, so that a test sees
+ * what it measures go wrong without the stun.
+ */
+static bool asi_stun_break __asi_read_mostly;
+#define asi_stun_broken()	READ_ONCE(asi_stun_break)
+#else
+#define asi_stun_broken()	false
+#endif
+
+/* Kick again after this many polls, give up after asi_stun_timeout_loops. */
+#define ASI_STUN_REKICK_LOOPS	BIT(14)
+static unsigned long asi_stun_timeout_loops __asi_read_mostly = BIT(22);
+
+static int __init asi_stun_param(char *arg)
+{
+	int mode = arg ? match_string(asi_stun_names, ARRAY_SIZE(asi_stun_names), arg) : -EINVAL;
+
+	if (mode < 0) {
+		pr_err("invalid asi_stun=%s, expected ipi or none; using ipi\n",
+		       arg ?: "");
+		return -EINVAL;
+	}
+	asi_stun_mode = mode;
+	return 0;
+}
+early_param("asi_stun", asi_stun_param);
+
+static __always_inline struct asi_cpu *asi_stun_sibling(unsigned int i)
+{
+	return this_cpu_read(asi_cpu_page.cpu.stun.sibling[i]);
+}
+
+/* Wait until @s is out of its guest; false after the timeout. */
+static __always_inline bool asi_stun_wait(struct asi_cpu *s, unsigned int exits)
+{
+	unsigned long loops = 0;
+
+	while (READ_ONCE(s->stun.guest) && READ_ONCE(s->stun.exits) == exits &&
+	       !READ_ONCE(s->stun.leaving)) {
+		cpu_relax();
+		if (++loops % ASI_STUN_REKICK_LOOPS)
+			continue;
+		if (loops >= asi_stun_timeout_loops)
+			return false;
+		asi_arch_stun_kick(&s->arch);
+		this_cpu_inc(asi_cpu_page.cpu.stun.kicks);
+	}
+	return true;
+}
 
 /**
- * asi_sibling_stun() - keep this CPU's SMT siblings out of untrusted code
+ * asi_sibling_stun() - keep this CPU's SMT siblings out of their guests
  *
- * Context: a class hook: interrupts off, restricted, possibly in NMI.
- * Must touch only globally nonsensitive data. Does nothing yet.
+ * Returns once no sibling executes guest code, and none will until this
+ * CPU calls asi_sibling_unstun(). The core calls it on every exit, for
+ * every class, right before the class's pre_asi_exit hook: a class
+ * cannot forget it.
+ *
+ * Context: interrupts off, restricted, possibly in NMI. Touches only
+ * this CPU's and its siblings' asi_cpu_page.
  */
 noinstr void asi_sibling_stun(void)
 {
+	struct asi_cpu *kicked[ASI_STUN_MAX_SIBLINGS];
+	unsigned int exits[ASI_STUN_MAX_SIBLINGS];
+	unsigned int i, n = 0;
+	struct asi_cpu *s;
+	u64 t0;
+
+	if (!READ_ONCE(asi_stun_on))
+		return;
+
+	this_cpu_write(asi_cpu_page.cpu.stun.safe, 0);
+	this_cpu_inc(asi_cpu_page.cpu.stun.leaving);
+	/* @safe before the siblings' @guest: pairs with asi_sibling_enter_guest(). */
+	smp_mb();
+	for (i = 0; i < ASI_STUN_MAX_SIBLINGS && !asi_stun_broken(); i++) {
+		s = this_cpu_read(asi_cpu_page.cpu.stun.sibling[i]);
+		if (!s)
+			continue;
+		exits[n] = READ_ONCE(s->stun.exits);
+		/* @exits before @guest: an exit in between moves one of them. */
+		smp_rmb();
+		if (READ_ONCE(s->stun.guest)) {
+			asi_arch_stun_kick(&s->arch);
+			kicked[n++] = s;
+		}
+	}
+	if (n) {
+		this_cpu_inc(asi_cpu_page.cpu.stun.stuns);
+		this_cpu_add(asi_cpu_page.cpu.stun.kicks, n);
+		t0 = asi_arch_stun_clock();
+		for (i = 0; i < n; i++) {
+			if (asi_stun_wait(kicked[i], exits[i]))
+				continue;
+			this_cpu_inc(asi_cpu_page.cpu.stun.timeouts);
+			this_cpu_write(asi_cpu_page.cpu.stun.timed_out, true);
+		}
+		this_cpu_add(asi_cpu_page.cpu.stun.wait_cycles, asi_arch_stun_clock() - t0);
+	}
+	this_cpu_dec(asi_cpu_page.cpu.stun.leaving);
 }
-EXPORT_SYMBOL_GPL(asi_sibling_stun);
 
 /**
- * asi_sibling_unstun() - let this CPU's siblings run untrusted code again
+ * asi_sibling_unstun() - let this CPU's siblings run their guests again
  *
- * Context: as asi_sibling_stun(). Does nothing yet.
+ * A class calls it last in its post_asi_enter hook, once the CPU is
+ * restricted and has flushed what it loaded in the full address space.
+ * A class that does not stays unsafe for its siblings while in its
+ * instances: their guests wait.
+ *
+ * Context: a class hook: interrupts off, restricted, possibly in NMI.
  */
 noinstr void asi_sibling_unstun(void)
 {
+	if (READ_ONCE(asi_stun_on))
+		this_cpu_write(asi_cpu_page.cpu.stun.safe, 1);
 }
 EXPORT_SYMBOL_GPL(asi_sibling_unstun);
+
+/*
+ * Idle-ASI's post_asi_enter hook: the interrupt that woke the CPU ran in
+ * the full address space, so flush what it loaded before the siblings'
+ * guests may run again.
+ */
+noinstr void asi_stun_flush_unstun(void)
+{
+	if (!READ_ONCE(asi_stun_on))
+		return;
+	asi_arch_flush_cpu_buffers();
+	this_cpu_write(asi_cpu_page.cpu.stun.safe, 1);
+}
+
+/**
+ * asi_sibling_enter_guest() - may this CPU run guest code now?
+ *
+ * Called right before a VM entry, with interrupts off until the entry.
+ * From here until asi_sibling_exit_guest(), a sibling that leaves ASI
+ * kicks this CPU out of its guest and waits for it.
+ *
+ * Return: true when every sibling is safe. False when one is not: the
+ * entry must go ahead anyway, and exits before any guest instruction
+ * (an interrupt is pending); the caller counts it and tries again with
+ * interrupts on.
+ */
+noinstr bool asi_sibling_enter_guest(void)
+{
+	struct asi_cpu *s;
+	unsigned int i;
+
+	if (!READ_ONCE(asi_stun_on))
+		return true;
+
+	this_cpu_write(asi_cpu_page.cpu.stun.guest, 1);
+	/* @guest before the siblings' @safe: pairs with asi_sibling_stun(). */
+	smp_mb();
+	for (i = 0; i < ASI_STUN_MAX_SIBLINGS && !asi_stun_broken(); i++) {
+		s = asi_stun_sibling(i);
+		if (s && !READ_ONCE(s->stun.safe)) {
+			asi_sibling_exit_guest();
+			this_cpu_inc(asi_cpu_page.cpu.stun.refused);
+			asi_arch_stun_self();
+			return false;
+		}
+	}
+	return true;
+}
+EXPORT_SYMBOL_GPL(asi_sibling_enter_guest);
+
+/**
+ * asi_sibling_exit_guest() - this CPU is out of its guest
+ *
+ * Called after the VM exit, and by asi_sibling_enter_guest() itself when
+ * it refuses. Context: interrupts off.
+ */
+noinstr void asi_sibling_exit_guest(void)
+{
+	if (!READ_ONCE(asi_stun_on) ||
+	    !this_cpu_read(asi_cpu_page.cpu.stun.guest))
+		return;
+	this_cpu_write(asi_cpu_page.cpu.stun.guest, 0);
+	this_cpu_inc(asi_cpu_page.cpu.stun.exits);
+}
+EXPORT_SYMBOL_GPL(asi_sibling_exit_guest);
+
+/*
+ * The siblings' lists. Serialised by the hotplug lock; readers on other
+ * CPUs see each slot change at once (WRITE_ONCE) and skip empty ones.
+ */
+static struct cpumask asi_stun_online;
+
+static void asi_stun_rebuild(unsigned int cpu)
+{
+	struct asi_cpu *c = &per_cpu(asi_cpu_page, cpu).cpu;
+	unsigned int i = 0, sib;
+
+	for_each_cpu_and(sib, topology_sibling_cpumask(cpu), &asi_stun_online) {
+		if (sib == cpu)
+			continue;
+		if (i == ASI_STUN_MAX_SIBLINGS) {
+			pr_err("CPU %u has more than %d SMT siblings: the others are not stunned\n",
+			       cpu, ASI_STUN_MAX_SIBLINGS);
+			break;
+		}
+		WRITE_ONCE(c->stun.sibling[i++], &per_cpu(asi_cpu_page, sib).cpu);
+	}
+	for (; i < ASI_STUN_MAX_SIBLINGS; i++)
+		WRITE_ONCE(c->stun.sibling[i], NULL);
+}
+
+static int asi_stun_cpu_online(unsigned int cpu)
+{
+	unsigned int sib;
+
+	asi_arch_stun_cpu_init(cpu);
+	cpumask_set_cpu(cpu, &asi_stun_online);
+	for_each_cpu(sib, topology_sibling_cpumask(cpu))
+		asi_stun_rebuild(sib);
+	asi_stun_rebuild(cpu);
+	return 0;
+}
+
+static int asi_stun_cpu_offline(unsigned int cpu)
+{
+	unsigned int sib;
+
+	cpumask_clear_cpu(cpu, &asi_stun_online);
+	for_each_cpu(sib, topology_sibling_cpumask(cpu))
+		if (sib != cpu)
+			asi_stun_rebuild(sib);
+	asi_stun_rebuild(cpu);
+	return 0;
+}
+
+static int asi_stun_show(struct seq_file *m, void *v)
+{
+	unsigned long stuns = 0, kicks = 0, refused = 0, timeouts = 0;
+	u64 cycles = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct asi_stun_cpu *st = &per_cpu(asi_cpu_page, cpu).cpu.stun;
+
+		stuns += READ_ONCE(st->stuns);
+		kicks += READ_ONCE(st->kicks);
+		refused += READ_ONCE(st->refused);
+		timeouts += READ_ONCE(st->timeouts);
+		cycles += READ_ONCE(st->wait_cycles);
+	}
+	seq_printf(m, "backend: %s\n",
+		   READ_ONCE(asi_stun_on) ? asi_stun_names[asi_stun_mode] : "none");
+	seq_printf(m, "stuns: %lu\nkicks: %lu\nrefused_entries: %lu\ntimeouts: %lu\nwait_cycles: %llu\n",
+		   stuns, kicks, refused, timeouts, cycles);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(asi_stun);
+
+/* After asi_init() (core_initcall) and the topology. */
+static int __init asi_stun_init(void)
+{
+	int ret;
+
+	if (!asi_enabled())
+		return 0;
+	if (asi_stun_mode == ASI_STUN_NONE && cpu_smt_possible()) {
+		pr_err("asi_stun=none but this machine has SMT: using ipi\n");
+		asi_stun_mode = ASI_STUN_IPI;
+	}
+	if (asi_stun_mode == ASI_STUN_NONE)
+		return 0;
+	ret = asi_arch_stun_init();
+	if (!ret) {
+		ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "asi/stun:online",
+					asi_stun_cpu_online, asi_stun_cpu_offline);
+		ret = ret < 0 ? ret : 0;
+	}
+	if (ret) {
+		pr_err("sibling stun could not start (%pe): ASI is off for this boot\n",
+		       ERR_PTR(ret));
+		asi_disable("no sibling stun", _RET_IP_);
+		return 0;
+	}
+	WRITE_ONCE(asi_stun_on, true);
+	pr_info("sibling stun: %s\n", asi_stun_names[asi_stun_mode]);
+	return 0;
+}
+subsys_initcall(asi_stun_init);
+
+static int __init asi_stun_debugfs(void)
+{
+	if (!asi_debugfs_dir)
+		return 0;
+	debugfs_create_file("stun", 0444, asi_debugfs_dir, NULL, &asi_stun_fops);
+#ifdef CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG
+	debugfs_create_bool("stun_break", 0600, asi_debugfs_dir, &asi_stun_break);
+#endif
+	return 0;
+}
+late_initcall_sync(asi_stun_debugfs);

@@ -142,15 +142,9 @@ static noinstr void kvm_asi_post_enter(void)
 	asi_sibling_unstun();
 }
 
-/* About to touch secrets: the sibling must not run a guest meanwhile. */
-static noinstr void kvm_asi_pre_exit(void)
-{
-	asi_sibling_stun();
-}
-
+/* The exit's sibling stun is the core's, for every class. */
 static const struct asi_class_ops kvm_asi_ops = {
 	.post_asi_enter = kvm_asi_post_enter,
-	.pre_asi_exit = kvm_asi_pre_exit,
 };
 
 /* From kvm_x86_vendor_init(), past its last error path. */
@@ -570,6 +564,11 @@ noinstr bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu)
 			kvm_asi_baseline_flush(vcpu);
 		return false;
 	}
+	/*
+	 * No guest code while an SMT sibling may touch secrets: when one is
+	 * not safe, this entry exits at once and vcpu_run() tries again.
+	 */
+	asi_sibling_enter_guest();
 	if (asi_current() != vcpu->kvm->arch.asi) {
 		a->pending = KVM_ASI_UNPROTECTED;
 		vcpu->stat.asi_unprotected_entries++;

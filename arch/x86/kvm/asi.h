@@ -69,6 +69,8 @@ static __always_inline void kvm_asi_enter(struct kvm_vcpu *vcpu)
 /* The vendor's exit reason, for the per-reason figures. */
 static __always_inline void kvm_asi_vm_exit(struct kvm_vcpu *vcpu, u32 code)
 {
+	/* Out of the guest: a sibling that stuns this CPU may go on. */
+	asi_sibling_exit_guest();
 	vcpu->arch.asi.exit_code = code;
 }
 

@@ -33,6 +33,10 @@ struct asi_test_hook_counts {
 	/* post - pre: 1 while restricted, 0 in the full address space. */
 	atomic_t balance;
 	atomic_t bad_order;
+	/* asi_exit_nmi_in_exit(): 1 from pre_asi_exit to post_asi_enter. */
+	atomic_t stunned;
+	/* Make the next pre_asi_exit take a simulated NMI. */
+	atomic_t nmi_armed;
 };
 
 static struct asi_test_hook_counts *asi_test_counts __ro_after_init;
@@ -54,6 +58,35 @@ static noinstr void asi_test_post_enter(void)
 static const struct asi_class_ops asi_test_ops = {
 	.pre_asi_exit = asi_test_pre_exit,
 	.post_asi_enter = asi_test_post_enter,
+};
+
+/*
+ * Hooks that stand for a sibling stun: stunned from pre_asi_exit until
+ * post_asi_enter. When armed, pre_asi_exit takes what an NMI landing
+ * right there would run: the entry code's leave and, on its return, the
+ * entry code's enter.
+ */
+static noinstr void asi_test_nest_pre_exit(void)
+{
+	unsigned long state;
+
+	raw_atomic_set(&asi_test_counts->stunned, 1);
+	raw_atomic_inc(&asi_test_counts->pre);
+	if (raw_atomic_xchg(&asi_test_counts->nmi_armed, 0)) {
+		state = __asi_intr_enter(ASI_EXIT_NMI);
+		__asi_intr_exit(state);
+	}
+}
+
+static noinstr void asi_test_nest_post_enter(void)
+{
+	raw_atomic_set(&asi_test_counts->stunned, 0);
+	raw_atomic_inc(&asi_test_counts->post);
+}
+
+static const struct asi_class_ops asi_test_nest_ops = {
+	.pre_asi_exit = asi_test_nest_pre_exit,
+	.post_asi_enter = asi_test_nest_post_enter,
 };
 
 static const struct asi_class_ops asi_test_no_hooks;
@@ -261,6 +294,44 @@ static void asi_enter_exit_hooks(struct kunit *test)
 }
 
 /*
+ * An NMI between an exit's pre_asi_exit hook and its CR3 write leaves
+ * with an exit of its own, and its return must not enter again: that
+ * would run post_asi_enter (and unstun a sibling) while the interrupted
+ * exit goes on to the full address space.
+ */
+static void asi_exit_nmi_in_exit(struct kunit *test)
+{
+	struct asi_class *class = asi_test_register(test, "nest", &asi_test_nest_ops);
+	struct asi *asi = asi_create(class, NULL);
+	int pre, post, nmi_exits;
+	unsigned long flags;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, asi));
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
+
+	pre = atomic_read(&asi_test_counts->pre);
+	post = atomic_read(&asi_test_counts->post);
+	nmi_exits = asi_test_sum(class->id, ASI_EXIT_NMI);
+
+	local_irq_save(flags);
+	asi_enter(asi);
+	atomic_set(&asi_test_counts->nmi_armed, 1);
+	asi_exit();
+	local_irq_restore(flags);
+
+	KUNIT_EXPECT_EQ(test, atomic_read(&asi_test_counts->nmi_armed), 0);
+	KUNIT_EXPECT_EQ(test, asi_test_sum(class->id, ASI_EXIT_NMI) - nmi_exits, 1);
+	/* The exit, and the NMI's exit in it; one enter, asi_enter()'s. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&asi_test_counts->pre) - pre, 2);
+	KUNIT_EXPECT_EQ(test, atomic_read(&asi_test_counts->post) - post, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&asi_test_counts->stunned), 1);
+	KUNIT_EXPECT_FALSE(test, asi_is_restricted());
+	KUNIT_EXPECT_NULL(test, asi_current());
+	KUNIT_EXPECT_NULL(test, asi_target());
+}
+
+/*
  * The exit record a client reads while restricted: an enter and a no-op
  * re-enter count one CPU enter, the explicit exit is the record's one
  * exit, taking resets it, and with no record nothing is counted.
@@ -456,6 +527,7 @@ static struct kunit_case asi_core_cases[] = {
 	KUNIT_CASE(asi_instance_lifecycle),
 	KUNIT_CASE(asi_instance_alloc_failure),
 	KUNIT_CASE(asi_enter_exit_hooks),
+	KUNIT_CASE(asi_exit_nmi_in_exit),
 	KUNIT_CASE(asi_exit_record),
 	KUNIT_CASE(asi_enter_other_instance),
 	KUNIT_CASE(asi_safety_valve),

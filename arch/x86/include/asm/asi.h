@@ -51,6 +51,8 @@ struct asi_arch {
 struct asi_arch_cpu {
 	unsigned long full_cr3;
 	unsigned long restricted_cr3;
+	/* Where the sibling stun's IPI goes (arch/x86/mm/asi/stun.c). */
+	u32 apicid;
 };
 
 /*

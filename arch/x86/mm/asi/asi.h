@@ -24,5 +24,6 @@ struct asi_walk {
 void asi_arch_walk(struct asi *asi, struct asi_walk *w);
 bool asi_arch_is_local_marker(struct asi *asi, unsigned long t);
 pte_t asi_local_marker(struct asi *asi);
+bool asi_arch_stun_maps(unsigned long va);
 
 #endif

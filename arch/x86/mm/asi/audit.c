@@ -307,6 +307,10 @@ static void asi_audit_leaf(struct asi_audit *a, unsigned long va,
 		asi_audit_add(a, va, size, !shared, what);
 		return;
 	}
+	if (asi_arch_stun_maps(va)) {
+		asi_audit_add(a, va, size, !shared, "local APIC registers");
+		return;
+	}
 	/* Stacks last, as that looks at every task: stacks are few. */
 	if (asi_audit_stack(va, what, sizeof(what), &gen)) {
 		asi_audit_add(a, va, size, !asi_audit_mine(a, entry, t, gen), what);
