@@ -157,6 +157,7 @@ unsigned long asi_cpu_enters(void);
 void asi_sibling_unstun(void);
 bool asi_sibling_enter_guest(void);
 void asi_sibling_exit_guest(void);
+void asi_stun_counts(struct asi_stun_counts *c);
 struct asi *asi_target(void);
 
 unsigned long __asi_intr_enter(enum asi_exit_reason reason);
@@ -426,6 +427,11 @@ static inline void asi_sibling_unstun(void) { }
 static inline bool asi_sibling_enter_guest(void) { return true; }
 
 static inline void asi_sibling_exit_guest(void) { }
+
+static inline void asi_stun_counts(struct asi_stun_counts *c)
+{
+	*c = (struct asi_stun_counts){ };
+}
 
 static __always_inline unsigned long asi_intr_enter(enum asi_exit_reason reason)
 {

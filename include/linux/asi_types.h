@@ -25,6 +25,20 @@ struct asi_exit_record {
 };
 
 /**
+ * struct asi_stun_counts - one CPU's sibling-stun counters
+ * @stuns: exits that kicked a sibling out of its guest
+ * @kicks: stun IPIs sent
+ * @wait_cycles: time spent waiting for kicked siblings, in TSC cycles
+ *
+ * Only grow; a client takes differences (asi_stun_counts()).
+ */
+struct asi_stun_counts {
+	unsigned long stuns;
+	unsigned long kicks;
+	u64 wait_cycles;
+};
+
+/**
  * struct asi_task - the ASI state a task carries across CPUs
  * @target: the instance this task runs in when it is in task context, set
  *	by asi_enter() and cleared by asi_exit() or by an ASI fault. The

@@ -440,6 +440,8 @@ static bool asi_may_enter(struct asi *asi)
 		this_cpu_write(asi_cpu_page.cpu.stun.timed_out, false);
 		WARN_ONCE(1, "asi: an SMT sibling did not leave its guest when stunned\n");
 	}
+	WARN_ONCE(asi_stun_check_reported(),
+		  "asi: a guest ran while an SMT sibling was in the full address space\n");
 	if (READ_ONCE(asi_disabled_by_warn))
 		return false;
 	if (ASI_WARN_ON(this_cpu_read(asi_cpu_page.cpu.hook_broken)))

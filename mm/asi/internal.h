@@ -78,21 +78,26 @@ struct asi_cpu;
 /*
  * A CPU's part in the sibling stun (mm/asi/stun.c): @safe, @guest,
  * @exits and @leaving are the protocol's; @sibling the CPU's online SMT
- * siblings (NULL slots are empty). The counters are written by this CPU
- * only: stuns that kicked a sibling, kicks sent, entries refused, stun
- * waits that timed out, and the cycles spent waiting.
+ * siblings (NULL slots are empty); @window_stun, this CPU stunned while
+ * its @guest was set, so its siblings may have gone on without its exit.
+ * The counters are written by this CPU only: stuns that kicked a
+ * sibling, kicks sent, entries refused, stun waits that timed out, the
+ * cycles spent waiting, and the invariant checker's violations.
  */
 struct asi_stun_cpu {
 	u8 safe;
 	u8 guest;
 	u8 leaving;
 	bool timed_out;
+	bool window_stun;
+	bool violated;
 	unsigned int exits;
 	struct asi_cpu *sibling[ASI_STUN_MAX_SIBLINGS];
 	unsigned long stuns;
 	unsigned long kicks;
 	unsigned long refused;
 	unsigned long timeouts;
+	unsigned long violations;
 	u64 wait_cycles;
 };
 
@@ -323,6 +328,7 @@ u64 asi_arch_stun_clock(void);
 void asi_arch_flush_cpu_buffers(void);
 void asi_stun_flush_unstun(void);
 void asi_sibling_stun(void);
+bool asi_stun_check_reported(void);
 int asi_arch_map_pages(struct page *page, unsigned int nr, gfp_t gfp);
 int asi_arch_map_local_pages(struct asi *asi, struct page *page,
 			     unsigned int nr, gfp_t gfp);

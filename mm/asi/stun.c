@@ -166,6 +166,9 @@ noinstr void asi_sibling_stun(void)
 
 	this_cpu_write(asi_cpu_page.cpu.stun.safe, 0);
 	this_cpu_inc(asi_cpu_page.cpu.stun.leaving);
+	/* An NMI or a fault between the entry's check and the entry. */
+	if (this_cpu_read(asi_cpu_page.cpu.stun.guest))
+		this_cpu_write(asi_cpu_page.cpu.stun.window_stun, true);
 	/* @safe before the siblings' @guest: pairs with asi_sibling_enter_guest(). */
 	smp_mb();
 	for (i = 0; i < ASI_STUN_MAX_SIBLINGS && !asi_stun_broken(); i++) {
@@ -225,6 +228,45 @@ noinstr void asi_stun_flush_unstun(void)
 	this_cpu_write(asi_cpu_page.cpu.stun.safe, 1);
 }
 
+/*
+ * The invariant checker (debug builds): at a VM exit, before this CPU
+ * says it is out, no sibling may be in the full address space past its
+ * stun. One that became unsafe after this entry's check saw @guest set,
+ * kicked this CPU and still waits for the exit; only a sibling that left
+ * without the protocol, or gave up on a timeout, is out there. The
+ * exception is a stun of this CPU's own between its check and its entry
+ * (an NMI, a fault), which lets the siblings go on and makes the entry
+ * exit at once on their kick: @window_stun.
+ */
+#ifdef CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG
+static __always_inline void asi_stun_check_exit(void)
+{
+	struct asi_cpu *s;
+	unsigned int i;
+
+	if (this_cpu_read(asi_cpu_page.cpu.stun.window_stun))
+		return;
+	for (i = 0; i < ASI_STUN_MAX_SIBLINGS; i++) {
+		s = asi_stun_sibling(i);
+		if (s && !READ_ONCE(s->stun.safe) && !READ_ONCE(s->stun.leaving)) {
+			this_cpu_inc(asi_cpu_page.cpu.stun.violations);
+			this_cpu_write(asi_cpu_page.cpu.stun.violated, true);
+			return;
+		}
+	}
+}
+#else
+static __always_inline void asi_stun_check_exit(void) { }
+#endif
+
+/* @guest drops, and the exit count moves for a sibling that waits. */
+static __always_inline void asi_stun_guest_done(void)
+{
+	this_cpu_write(asi_cpu_page.cpu.stun.guest, 0);
+	this_cpu_inc(asi_cpu_page.cpu.stun.exits);
+	this_cpu_write(asi_cpu_page.cpu.stun.window_stun, false);
+}
+
 /**
  * asi_sibling_enter_guest() - may this CPU run guest code now?
  *
@@ -251,7 +293,7 @@ noinstr bool asi_sibling_enter_guest(void)
 	for (i = 0; i < ASI_STUN_MAX_SIBLINGS && !asi_stun_broken(); i++) {
 		s = asi_stun_sibling(i);
 		if (s && !READ_ONCE(s->stun.safe)) {
-			asi_sibling_exit_guest();
+			asi_stun_guest_done();
 			this_cpu_inc(asi_cpu_page.cpu.stun.refused);
 			asi_arch_stun_self();
 			return false;
@@ -264,18 +306,44 @@ EXPORT_SYMBOL_GPL(asi_sibling_enter_guest);
 /**
  * asi_sibling_exit_guest() - this CPU is out of its guest
  *
- * Called after the VM exit, and by asi_sibling_enter_guest() itself when
- * it refuses. Context: interrupts off.
+ * Called after the VM exit. Context: interrupts off.
  */
 noinstr void asi_sibling_exit_guest(void)
 {
 	if (!READ_ONCE(asi_stun_on) ||
 	    !this_cpu_read(asi_cpu_page.cpu.stun.guest))
 		return;
-	this_cpu_write(asi_cpu_page.cpu.stun.guest, 0);
-	this_cpu_inc(asi_cpu_page.cpu.stun.exits);
+	asi_stun_check_exit();
+	asi_stun_guest_done();
 }
 EXPORT_SYMBOL_GPL(asi_sibling_exit_guest);
+
+/**
+ * asi_stun_counts() - this CPU's sibling-stun counters
+ * @c: where they go
+ *
+ * Context: interrupts off; may run restricted.
+ */
+noinstr void asi_stun_counts(struct asi_stun_counts *c)
+{
+	c->stuns = this_cpu_read(asi_cpu_page.cpu.stun.stuns);
+	c->kicks = this_cpu_read(asi_cpu_page.cpu.stun.kicks);
+	c->wait_cycles = this_cpu_read(asi_cpu_page.cpu.stun.wait_cycles);
+}
+EXPORT_SYMBOL_GPL(asi_stun_counts);
+
+/*
+ * From the full address space: report what restricted code could only
+ * count. A violation the debug switch provoked is expected, not warned.
+ * Return: true when the caller should warn of a violation.
+ */
+bool asi_stun_check_reported(void)
+{
+	if (!this_cpu_read(asi_cpu_page.cpu.stun.violated))
+		return false;
+	this_cpu_write(asi_cpu_page.cpu.stun.violated, false);
+	return !asi_stun_broken();
+}
 
 /*
  * The siblings' lists. Serialised by the hotplug lock; readers on other
@@ -328,7 +396,7 @@ static int asi_stun_cpu_offline(unsigned int cpu)
 
 static int asi_stun_show(struct seq_file *m, void *v)
 {
-	unsigned long stuns = 0, kicks = 0, refused = 0, timeouts = 0;
+	unsigned long stuns = 0, kicks = 0, refused = 0, timeouts = 0, violations = 0;
 	u64 cycles = 0;
 	int cpu;
 
@@ -339,12 +407,15 @@ static int asi_stun_show(struct seq_file *m, void *v)
 		kicks += READ_ONCE(st->kicks);
 		refused += READ_ONCE(st->refused);
 		timeouts += READ_ONCE(st->timeouts);
+		violations += READ_ONCE(st->violations);
 		cycles += READ_ONCE(st->wait_cycles);
 	}
 	seq_printf(m, "backend: %s\n",
 		   READ_ONCE(asi_stun_on) ? asi_stun_names[asi_stun_mode] : "none");
 	seq_printf(m, "stuns: %lu\nkicks: %lu\nrefused_entries: %lu\ntimeouts: %lu\nwait_cycles: %llu\n",
 		   stuns, kicks, refused, timeouts, cycles);
+	if (IS_ENABLED(CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG))
+		seq_printf(m, "violations: %lu\n", violations);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(asi_stun);

@@ -443,6 +443,7 @@ int kvm_asi_run_begin(struct kvm_vcpu *vcpu)
 	}
 	a->pending = KVM_ASI_NONE;
 	a->cpu = -1;
+	a->stun_cpu = -1;
 	asi_record_exits(&a->record);
 	a->ready = true;
 	return 0;
@@ -541,6 +542,22 @@ void kvm_asi_run_end(struct kvm_vcpu *vcpu)
 	a->ready = false;
 }
 
+/* The stuns of this CPU since the last entry on it are this vCPU's. */
+static __always_inline void kvm_asi_count_stuns(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_asi *a = &vcpu->arch.asi;
+	struct asi_stun_counts c;
+
+	asi_stun_counts(&c);
+	if (a->stun_cpu == vcpu->cpu) {
+		vcpu->stat.asi_stuns += c.stuns - a->stun.stuns;
+		vcpu->stat.asi_stun_kicks += c.kicks - a->stun.kicks;
+		vcpu->stat.asi_stun_wait_cycles += c.wait_cycles - a->stun.wait_cycles;
+	}
+	a->stun = c;
+	a->stun_cpu = vcpu->cpu;
+}
+
 /**
  * kvm_asi_vm_entry() - the last check before VM entry
  * @vcpu: the vCPU about to enter
@@ -568,7 +585,9 @@ noinstr bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu)
 	 * No guest code while an SMT sibling may touch secrets: when one is
 	 * not safe, this entry exits at once and vcpu_run() tries again.
 	 */
-	asi_sibling_enter_guest();
+	if (!asi_sibling_enter_guest())
+		vcpu->stat.asi_stun_refused++;
+	kvm_asi_count_stuns(vcpu);
 	if (asi_current() != vcpu->kvm->arch.asi) {
 		a->pending = KVM_ASI_UNPROTECTED;
 		vcpu->stat.asi_unprotected_entries++;

@@ -60,8 +60,8 @@ inline stun_nmi(i)
 {
 	safe[i] = 0;					/* asi_sibling_stun() */
 	leaving[i]++;					/* asi_sibling_stun() */
-	ack[sib(i)] = 0;				/* asi_stun_kick() */
-	if						/* asi_stun_kick() */
+	ack[sib(i)] = 0;				/* asi_sibling_stun() */
+	if						/* asi_sibling_stun() */
 	:: guest[sib(i)] -> ipi[sib(i)] = 1;
 		/* asi_stun_wait() */
 		(guest[sib(i)] == 0 || ack[sib(i)] || leaving[sib(i)] > 0)
@@ -82,7 +82,7 @@ inline nmi(i)
 	:: cr3r[i] ->
 		was_exiting = exiting[i];		/* __asi_intr_enter() */
 		exiting[i] = 1;				/* __asi_switch_to_full() */
-		stun_nmi(i);				/* pre_asi_exit hook */
+		stun_nmi(i);				/* asi_sibling_stun() */
 		cr3r[i] = 0;				/* __asi_switch_to_full() */
 		exiting[i] = was_exiting;		/* __asi_switch_to_full() */
 		secret[i] = 1;				/* the NMI handler */
@@ -91,7 +91,7 @@ inline nmi(i)
 		:: was_exiting -> skip			/* __asi_intr_exit() */
 		:: else ->
 			cr3r[i] = 1;			/* __asi_switch_to_restricted() */
-			safe[i] = 1			/* post_asi_enter hook */
+			safe[i] = 1			/* asi_sibling_unstun() */
 		fi
 	:: else ->
 		skip					/* NMI handler, full space */
@@ -126,8 +126,8 @@ inline stun(i)
 	NMI_POINT(i);
 	leaving[i]++;					/* asi_sibling_stun() */
 	NMI_POINT(i);
-	ack[sib(i)] = 0;				/* asi_stun_kick() */
-	if						/* asi_stun_kick() */
+	ack[sib(i)] = 0;				/* asi_sibling_stun() */
+	if						/* asi_sibling_stun() */
 	:: guest[sib(i)] ->
 		NMI_POINT(i);
 		ipi[sib(i)] = 1;			/* asi_arch_stun_kick() */
@@ -146,7 +146,7 @@ inline asi_exit_full(i)
 {
 	exiting[i] = 1;
 	NMI_POINT(i);
-	stun(i);					/* pre_asi_exit hook */
+	stun(i);					/* asi_sibling_stun() */
 	NMI_POINT(i);
 	cr3r[i] = 0;
 	exiting[i] = 0;
@@ -160,7 +160,7 @@ inline asi_enter_restricted(i)
 	NMI_POINT(i);
 	cr3r[i] = 1;
 	NMI_POINT(i);
-	safe[i] = 1					/* post_asi_enter hook */
+	safe[i] = 1					/* asi_sibling_unstun() */
 }
 
 /*

@@ -47,14 +47,14 @@
 enum kvm_stat {
 	ST_EXITS, ST_IRQ_EXITS, ST_IO_EXITS, ST_HALT_EXITS, ST_PF_TAKEN,
 	ST_L1D_FLUSH, ST_RESTRICTED, ST_LEFT, ST_UNPROT, ST_ASI_EXITS,
-	ST_FLUSHES, ST_SKIPPED, NR_STATS
+	ST_FLUSHES, ST_SKIPPED, ST_STUNS, ST_KICKS, NR_STATS
 };
 
 static const char * const stat_names[NR_STATS] = {
 	"exits", "irq_exits", "io_exits", "halt_exits", "pf_taken",
 	"l1d_flush", "asi_exits_restricted", "asi_exits_left",
 	"asi_unprotected_entries", "asi_exits", "asi_flushes",
-	"asi_flushes_skipped",
+	"asi_flushes_skipped", "asi_stuns", "asi_stun_kicks",
 };
 
 struct phase {
@@ -320,10 +320,10 @@ int main(void)
 
 	printf("\n%-16s %5s | %-24s | %-s\n", "", "", "ASI off (no capability)",
 	       asi ? "ASI on (KVM_CAP_X86_ASI)" : "");
-	printf("%-16s %5s | %6s %6s %5s %4s | %6s %6s %5s %5s %6s %6s %6s %4s  %s\n",
+	printf("%-16s %5s | %6s %6s %5s %4s | %6s %6s %5s %5s %6s %6s %6s %4s %6s %6s  %s\n",
 	       "exit reason", "ops", "exits", "to VMM", "other", "l1d",
 	       "exits", "restr", "left", "unprt", "asi_ex", "flush", "skip",
-	       "l1d", "check");
+	       "l1d", "stun/k", "kick/k", "check");
 	for (unsigned int p = 0; p < NR_PHASES; p++) {
 		const struct phase *ph = &phases[p];
 		const uint64_t *a = off[p].delta, *b = on[p].delta;
@@ -336,7 +336,7 @@ int main(void)
 		       (unsigned long long)a[ST_IRQ_EXITS],
 		       (unsigned long long)a[ST_L1D_FLUSH]);
 		if (asi)
-			printf(" %6llu %6llu %5llu %5llu %6llu %6llu %6llu %4llu |",
+			printf(" %6llu %6llu %5llu %5llu %6llu %6llu %6llu %4llu",
 			       (unsigned long long)b[ST_EXITS] - 1,
 			       (unsigned long long)b[ST_RESTRICTED],
 			       (unsigned long long)b[ST_LEFT],
@@ -345,6 +345,9 @@ int main(void)
 			       (unsigned long long)b[ST_FLUSHES],
 			       (unsigned long long)b[ST_SKIPPED],
 			       (unsigned long long)b[ST_L1D_FLUSH]);
+		if (asi)
+			printf(" %6.1f %6.1f |", 1000.0 * b[ST_STUNS] / (b[ST_EXITS] ?: 1),
+			       1000.0 * b[ST_KICKS] / (b[ST_EXITS] ?: 1));
 		printf("  %s\n", ok ? "ok" : "FAIL");
 	}
 	/* Every first touch must have been a nested page fault KVM handled. */
@@ -365,7 +368,9 @@ int main(void)
 	       "left: exits during whose handling the CPU left it; unprt: exits after\n"
 	       "an entry made outside it; asi_ex: ASI exits (real switches to the full\n"
 	       "kernel); flush/skip: re-entries of the VM that flushed CPU state after\n"
-	       "an ASI exit, or skipped it because there was none.\n"
+	       "an ASI exit, or skipped it because there was none; stun/k, kick/k:\n"
+	       "per 1000 exits, the ASI exits that kicked the SMT sibling out of its\n"
+	       "guest, and the kicks (a sibling in no guest costs none).\n"
 	       "first-touch NPF: KVM's pf_taken rose by %llu (ASI off) and %llu (on)\n"
 	       "for %u new pages.\n",
 	       (unsigned long long)off[4].delta[ST_PF_TAKEN],
