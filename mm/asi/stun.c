@@ -55,10 +55,10 @@
  * and KVM's run loop tries again with interrupts on, so need_resched,
  * signals and interrupts are served meanwhile.
  *
- * Backends (asi_stun=): "ipi", the protocol above; "none", no stun,
- * refused while the CPU has SMT siblings. Each CPU's list of siblings
- * is kept by CPU hotplug callbacks, so SMT turned off at run time
- * simply empties the lists.
+ * Backends (asi_stun=): "ipi", the protocol above; "off", the default
+ * for now, with a warning at boot on a machine with SMT. Each CPU's list
+ * of siblings is kept by CPU hotplug callbacks, so SMT turned off at run
+ * time simply empties the lists.
  *
  * See "Sibling protection" in Documentation/mm/asi.rst.
  */
@@ -75,14 +75,18 @@
 
 #include "internal.h"
 
-enum asi_stun_mode { ASI_STUN_IPI, ASI_STUN_NONE };
+enum asi_stun_mode { ASI_STUN_IPI, ASI_STUN_OFF };
 
 static const char *const asi_stun_names[] = {
 	[ASI_STUN_IPI] = "ipi",
-	[ASI_STUN_NONE] = "none",
+	[ASI_STUN_OFF] = "off",
 };
 
-static enum asi_stun_mode asi_stun_mode __ro_after_init = ASI_STUN_IPI;
+/*
+ * Off unless asked for: without core scheduling, a vCPU waits whenever
+ * its sibling runs anything outside a restricted space (see asi.rst).
+ */
+static enum asi_stun_mode asi_stun_mode __ro_after_init = ASI_STUN_OFF;
 /*
  * On once the backend runs. Not a static key: the entry code reaches
  * asi_sibling_stun() from the int3 handler too, before
@@ -110,8 +114,8 @@ static int __init asi_stun_param(char *arg)
 	int mode = arg ? match_string(asi_stun_names, ARRAY_SIZE(asi_stun_names), arg) : -EINVAL;
 
 	if (mode < 0) {
-		pr_err("invalid asi_stun=%s, expected ipi or none; using ipi\n",
-		       arg ?: "");
+		pr_err("invalid asi_stun=%s, expected ipi or off; keeping %s\n",
+		       arg ?: "", asi_stun_names[asi_stun_mode]);
 		return -EINVAL;
 	}
 	asi_stun_mode = mode;
@@ -411,7 +415,7 @@ static int asi_stun_show(struct seq_file *m, void *v)
 		cycles += READ_ONCE(st->wait_cycles);
 	}
 	seq_printf(m, "backend: %s\n",
-		   READ_ONCE(asi_stun_on) ? asi_stun_names[asi_stun_mode] : "none");
+		   READ_ONCE(asi_stun_on) ? asi_stun_names[asi_stun_mode] : "off");
 	seq_printf(m, "stuns: %lu\nkicks: %lu\nrefused_entries: %lu\ntimeouts: %lu\nwait_cycles: %llu\n",
 		   stuns, kicks, refused, timeouts, cycles);
 	if (IS_ENABLED(CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG))
@@ -427,12 +431,12 @@ static int __init asi_stun_init(void)
 
 	if (!asi_enabled())
 		return 0;
-	if (asi_stun_mode == ASI_STUN_NONE && cpu_smt_possible()) {
-		pr_err("asi_stun=none but this machine has SMT: using ipi\n");
-		asi_stun_mode = ASI_STUN_IPI;
-	}
-	if (asi_stun_mode == ASI_STUN_NONE)
+	if (asi_stun_mode == ASI_STUN_OFF) {
+		/* Loudly: ASI then covers leaks within a thread, not across. */
+		if (cpu_smt_possible())
+			pr_warn("SMT siblings are not stunned (asi_stun=ipi stuns them): a guest can sample what its sibling thread loads in the full address space\n");
 		return 0;
+	}
 	ret = asi_arch_stun_init();
 	if (!ret) {
 		ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "asi/stun:online",

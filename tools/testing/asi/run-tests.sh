@@ -172,7 +172,7 @@ if "$ASI_HARNESS/build-userspace.sh"; then
 	guest_suite qemu kvm-asi-exits 300 "asi=on kvm.asi=optin"
 	guest_suite qemu kvm-asi-isolation 400 "asi=on kvm.asi=optin"
 	guest_suite qemu kvm-dirty-log 400 "asi=on kvm.asi=force"
-	guest_suite qemu kvm-asi-stun 300 "asi=on kvm.asi=force"
+	guest_suite qemu kvm-asi-stun 300 "asi=on kvm.asi=force asi_stun=ipi"
 	guest_suite qemu vmm 300 "asi=on kvm.asi=optin"
 	guest_suite qemu asi-state 300 asi=on
 	guest_suite qemu asi-fault-inject 600 asi=on
