@@ -139,6 +139,17 @@ static void asi_test_put(void *asi)
 	asi_put(asi);
 }
 
+/* An instance of @class the current task may enter, put when the test ends. */
+static struct asi *asi_test_instance(struct kunit *test, struct asi_class *class)
+{
+	struct asi *asi = asi_create(class, NULL);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
+	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, asi));
+	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
+	return asi;
+}
+
 static void asi_register_errors(struct kunit *test)
 {
 	struct asi_class_ops bad_ops = {
@@ -251,14 +262,10 @@ static u64 asi_test_sum(unsigned int class_id, int reason)
 static void asi_enter_exit_hooks(struct kunit *test)
 {
 	struct asi_class *class = asi_test_register(test, "hooks", &asi_test_ops);
-	struct asi *asi = asi_create(class, NULL);
+	struct asi *asi = asi_test_instance(test, class);
 	int pre, post, enters, exits, bad;
 	bool restricted, nested;
 	unsigned long flags;
-
-	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, asi));
-	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
 
 	pre = atomic_read(&asi_test_counts->pre);
 	post = atomic_read(&asi_test_counts->post);
@@ -302,13 +309,9 @@ static void asi_enter_exit_hooks(struct kunit *test)
 static void asi_exit_nmi_in_exit(struct kunit *test)
 {
 	struct asi_class *class = asi_test_register(test, "nest", &asi_test_nest_ops);
-	struct asi *asi = asi_create(class, NULL);
+	struct asi *asi = asi_test_instance(test, class);
 	int pre, post, nmi_exits;
 	unsigned long flags;
-
-	KUNIT_ASSERT_FALSE(test, IS_ERR(asi));
-	KUNIT_ASSERT_EQ(test, 0, kunit_add_action_or_reset(test, asi_test_put, asi));
-	KUNIT_ASSERT_EQ(test, asi_task_init(asi), 0);
 
 	pre = atomic_read(&asi_test_counts->pre);
 	post = atomic_read(&asi_test_counts->post);
