@@ -158,6 +158,13 @@ void asi_sibling_unstun(void);
 bool asi_sibling_enter_guest(void);
 void asi_sibling_exit_guest(void);
 void asi_stun_counts(struct asi_stun_counts *c);
+#ifdef CONFIG_SCHED_CORE
+int asi_core_cookie_init(struct asi *asi);
+void asi_task_share_core(struct asi *asi);
+#else
+static inline int asi_core_cookie_init(struct asi *asi) { return 0; }
+static inline void asi_task_share_core(struct asi *asi) { }
+#endif
 struct asi *asi_target(void);
 
 unsigned long __asi_intr_enter(enum asi_exit_reason reason);
@@ -432,6 +439,10 @@ static inline void asi_stun_counts(struct asi_stun_counts *c)
 {
 	*c = (struct asi_stun_counts){ };
 }
+
+static inline int asi_core_cookie_init(struct asi *asi) { return 0; }
+
+static inline void asi_task_share_core(struct asi *asi) { }
 
 static __always_inline unsigned long asi_intr_enter(enum asi_exit_reason reason)
 {

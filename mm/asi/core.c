@@ -319,6 +319,7 @@ void asi_put(struct asi *asi)
 	/* Then the pages those slabs left in the per-CPU caches. */
 	asi_pool_free(asi);
 	asi_arch_instance_free(asi);
+	asi_core_cookie_free(asi);
 	kfree(asi);
 	atomic_dec(&class->nr_instances);
 }

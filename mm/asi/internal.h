@@ -41,6 +41,10 @@ struct asi {
 	struct kmem_cache *kmalloc[KMALLOC_SHIFT_HIGH + 1];
 	struct dentry *debugfs;
 	struct list_head node;		/* on asi_instances */
+#ifdef CONFIG_SCHED_CORE
+	/* Its threads' core-scheduling cookie, or 0 (coresched.c). */
+	unsigned long core_cookie;
+#endif
 	struct asi_arch arch;
 };
 
@@ -78,16 +82,19 @@ struct asi_cpu;
 /*
  * A CPU's part in the sibling stun (mm/asi/stun.c): @safe, @guest,
  * @exits and @leaving are the protocol's; @sibling the CPU's online SMT
- * siblings (NULL slots are empty); @window_stun, this CPU stunned while
+ * siblings (NULL slots are empty); @running, the entry's check passed
+ * and the guest may run until its exit; @window_stun, this CPU stunned while
  * its @guest was set, so its siblings may have gone on without its exit.
  * The counters are written by this CPU only: stuns that kicked a
  * sibling, kicks sent, entries refused, stun waits that timed out, the
- * cycles spent waiting, and the invariant checker's violations.
+ * cycles spent waiting, and the invariant checker's findings: violations
+ * and exits that saw a sibling in another instance's guest (@mixed).
  */
 struct asi_stun_cpu {
 	u8 safe;
 	u8 guest;
 	u8 leaving;
+	u8 running;
 	bool timed_out;
 	bool window_stun;
 	bool violated;
@@ -98,6 +105,8 @@ struct asi_stun_cpu {
 	unsigned long refused;
 	unsigned long timeouts;
 	unsigned long violations;
+	unsigned long mixed;
+	unsigned long violation_state;
 	u64 wait_cycles;
 };
 
@@ -329,6 +338,12 @@ void asi_arch_flush_cpu_buffers(void);
 void asi_stun_flush_unstun(void);
 void asi_sibling_stun(void);
 bool asi_stun_check_reported(void);
+bool asi_stun_coresched(void);
+#ifdef CONFIG_SCHED_CORE
+void asi_core_cookie_free(struct asi *asi);
+#else
+static inline void asi_core_cookie_free(struct asi *asi) { }
+#endif
 int asi_arch_map_pages(struct page *page, unsigned int nr, gfp_t gfp);
 int asi_arch_map_local_pages(struct asi *asi, struct page *page,
 			     unsigned int nr, gfp_t gfp);

@@ -55,10 +55,17 @@
  * and KVM's run loop tries again with interrupts on, so need_resched,
  * signals and interrupts are served meanwhile.
  *
- * Backends (asi_stun=): "ipi", the protocol above; "off", the default
- * for now, with a warning at boot on a machine with SMT. Each CPU's list
- * of siblings is kept by CPU hotplug callbacks, so SMT turned off at run
- * time simply empties the lists.
+ * Backends (asi_stun=):
+ * - "coresched", the default where SMT is possible: the protocol above,
+ *   and every instance's threads share one core-scheduling cookie of
+ *   its own (coresched.c), so that a sibling runs only a thread of the
+ *   same instance, or idles, and the protocol rarely has to wait for a
+ *   sibling that runs something else in the full address space;
+ * - "ipi", the protocol alone (the default without CONFIG_SCHED_CORE);
+ * - "none", the default without SMT; on a machine with SMT, with a
+ *   warning at boot.
+ * Each CPU's list of siblings is kept by CPU hotplug callbacks, so SMT
+ * turned off at run time simply empties the lists: no stun, as "none".
  *
  * See "Sibling protection" in Documentation/mm/asi.rst.
  */
@@ -75,24 +82,24 @@
 
 #include "internal.h"
 
-enum asi_stun_mode { ASI_STUN_IPI, ASI_STUN_OFF };
+enum asi_stun_mode { ASI_STUN_CORESCHED, ASI_STUN_IPI, ASI_STUN_NONE, ASI_STUN_DEFAULT };
 
 static const char *const asi_stun_names[] = {
+	[ASI_STUN_CORESCHED] = "coresched",
 	[ASI_STUN_IPI] = "ipi",
-	[ASI_STUN_OFF] = "off",
+	[ASI_STUN_NONE] = "none",
 };
 
-/*
- * Off unless asked for: without core scheduling, a vCPU waits whenever
- * its sibling runs anything outside a restricted space (see asi.rst).
- */
-static enum asi_stun_mode asi_stun_mode __ro_after_init = ASI_STUN_OFF;
+/* Chosen in asi_stun_init() unless asked for. */
+static enum asi_stun_mode asi_stun_mode __ro_after_init = ASI_STUN_DEFAULT;
 /*
  * On once the backend runs. Not a static key: the entry code reaches
  * asi_sibling_stun() from the int3 handler too, before
  * poke_int3_handler(), and would trap on the very int3 that patches it.
  */
 static bool asi_stun_on __asi_read_mostly;
+/* coresched: a guest does not enter beside another instance's guest. */
+static bool asi_stun_exclusive __asi_read_mostly;
 
 #ifdef CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG
 /*
@@ -113,9 +120,13 @@ static int __init asi_stun_param(char *arg)
 {
 	int mode = arg ? match_string(asi_stun_names, ARRAY_SIZE(asi_stun_names), arg) : -EINVAL;
 
+	if (mode == ASI_STUN_CORESCHED && !IS_ENABLED(CONFIG_SCHED_CORE)) {
+		pr_err("asi_stun=coresched needs CONFIG_SCHED_CORE; using the default\n");
+		return -EINVAL;
+	}
 	if (mode < 0) {
-		pr_err("invalid asi_stun=%s, expected ipi or off; keeping %s\n",
-		       arg ?: "", asi_stun_names[asi_stun_mode]);
+		pr_err("invalid asi_stun=%s, expected coresched, ipi or none; using the default\n",
+		       arg ?: "");
 		return -EINVAL;
 	}
 	asi_stun_mode = mode;
@@ -233,8 +244,11 @@ noinstr void asi_stun_flush_unstun(void)
 }
 
 /*
- * The invariant checker (debug builds): at a VM exit, before this CPU
- * says it is out, no sibling may be in the full address space past its
+ * The invariant checker (debug builds): at a VM entry that passed its
+ * check and at a VM exit, it counts a sibling in the guest of another
+ * instance (@mixed, which core scheduling rules out and the IPI backend
+ * alone does not); and, at the exit, before this CPU says it is out, it
+ * checks that no sibling is in the full address space past its
  * stun. One that became unsafe after this entry's check saw @guest set,
  * kicked this CPU and still waits for the exit; only a sibling that left
  * without the protocol, or gave up on a timeout, is out there. The
@@ -243,29 +257,61 @@ noinstr void asi_stun_flush_unstun(void)
  * exit at once on their kick: @window_stun.
  */
 #ifdef CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG
+/* What core scheduling prevents: two instances' guests on one core. */
+static __always_inline void asi_stun_check_mixed(void)
+{
+	struct asi_cpu *s;
+	unsigned int i;
+
+	for (i = 0; i < ASI_STUN_MAX_SIBLINGS; i++) {
+		s = asi_stun_sibling(i);
+		if (s && READ_ONCE(s->stun.running) &&
+		    READ_ONCE(s->curr) != this_cpu_read(asi_cpu_page.cpu.curr)) {
+			this_cpu_inc(asi_cpu_page.cpu.stun.mixed);
+			return;
+		}
+	}
+}
+
 static __always_inline void asi_stun_check_exit(void)
 {
 	struct asi_cpu *s;
 	unsigned int i;
 
+	asi_stun_check_mixed();
 	if (this_cpu_read(asi_cpu_page.cpu.stun.window_stun))
 		return;
 	for (i = 0; i < ASI_STUN_MAX_SIBLINGS; i++) {
 		s = asi_stun_sibling(i);
 		if (s && !READ_ONCE(s->stun.safe) && !READ_ONCE(s->stun.leaving)) {
 			this_cpu_inc(asi_cpu_page.cpu.stun.violations);
+			/* One the debug switch provoked is expected, not warned. */
+			if (asi_stun_broken())
+				return;
 			this_cpu_write(asi_cpu_page.cpu.stun.violated, true);
+			/* What the sibling was doing, for the report. */
+			this_cpu_write(asi_cpu_page.cpu.stun.violation_state,
+				       READ_ONCE(s->stun.guest) |
+				       READ_ONCE(s->stun.window_stun) << 1 |
+				       READ_ONCE(s->stun.timed_out) << 2 |
+				       !!READ_ONCE(s->curr) << 3 |
+				       READ_ONCE(s->exiting) << 4 |
+				       READ_ONCE(s->hook_depth) << 8 |
+				       READ_ONCE(s->class_id) << 12 |
+				       (unsigned long)READ_ONCE(s->critical) << 16);
 			return;
 		}
 	}
 }
 #else
+static __always_inline void asi_stun_check_mixed(void) { }
 static __always_inline void asi_stun_check_exit(void) { }
 #endif
 
 /* @guest drops, and the exit count moves for a sibling that waits. */
 static __always_inline void asi_stun_guest_done(void)
 {
+	this_cpu_write(asi_cpu_page.cpu.stun.running, 0);
 	this_cpu_write(asi_cpu_page.cpu.stun.guest, 0);
 	this_cpu_inc(asi_cpu_page.cpu.stun.exits);
 	this_cpu_write(asi_cpu_page.cpu.stun.window_stun, false);
@@ -278,6 +324,13 @@ static __always_inline void asi_stun_guest_done(void)
  * From here until asi_sibling_exit_guest(), a sibling that leaves ASI
  * kicks this CPU out of its guest and waits for it.
  *
+ * With core scheduling (asi_stun_exclusive), a sibling in the guest of
+ * another instance refuses the entry too: the scheduler does not put two
+ * VMs' threads on one core, except for the moment between one sibling
+ * switching to a thread of another VM and the other taking its resched
+ * IPI. Both siblings set @guest before they look at each other's, so at
+ * least one of two concurrent entries sees the other.
+ *
  * Return: true when every sibling is safe. False when one is not: the
  * entry must go ahead anyway, and exits before any guest instruction
  * (an interrupt is pending); the caller counts it and tries again with
@@ -285,6 +338,7 @@ static __always_inline void asi_stun_guest_done(void)
  */
 noinstr bool asi_sibling_enter_guest(void)
 {
+	struct asi *curr = this_cpu_read(asi_cpu_page.cpu.curr);
 	struct asi_cpu *s;
 	unsigned int i;
 
@@ -296,13 +350,17 @@ noinstr bool asi_sibling_enter_guest(void)
 	smp_mb();
 	for (i = 0; i < ASI_STUN_MAX_SIBLINGS && !asi_stun_broken(); i++) {
 		s = asi_stun_sibling(i);
-		if (s && !READ_ONCE(s->stun.safe)) {
+		if (s && (!READ_ONCE(s->stun.safe) ||
+			  (READ_ONCE(asi_stun_exclusive) && READ_ONCE(s->stun.guest) &&
+			   READ_ONCE(s->curr) != curr))) {
 			asi_stun_guest_done();
 			this_cpu_inc(asi_cpu_page.cpu.stun.refused);
 			asi_arch_stun_self();
 			return false;
 		}
 	}
+	this_cpu_write(asi_cpu_page.cpu.stun.running, 1);
+	asi_stun_check_mixed();
 	return true;
 }
 EXPORT_SYMBOL_GPL(asi_sibling_enter_guest);
@@ -336,17 +394,28 @@ noinstr void asi_stun_counts(struct asi_stun_counts *c)
 }
 EXPORT_SYMBOL_GPL(asi_stun_counts);
 
+/* Does each instance get a core-scheduling cookie (coresched.c)? */
+bool asi_stun_coresched(void)
+{
+	return READ_ONCE(asi_stun_on) && asi_stun_mode == ASI_STUN_CORESCHED;
+}
+
 /*
  * From the full address space: report what restricted code could only
- * count. A violation the debug switch provoked is expected, not warned.
+ * count.
  * Return: true when the caller should warn of a violation.
  */
 bool asi_stun_check_reported(void)
 {
+	unsigned long v = this_cpu_read(asi_cpu_page.cpu.stun.violation_state);
+
 	if (!this_cpu_read(asi_cpu_page.cpu.stun.violated))
 		return false;
 	this_cpu_write(asi_cpu_page.cpu.stun.violated, false);
-	return !asi_stun_broken();
+	pr_err("stun violation: the sibling had guest %lu, window_stun %lu, timed_out %lu, restricted %lu, exiting %lu, hook_depth %lu, class %lu, critical %lu\n",
+	       v & 1, v >> 1 & 1, v >> 2 & 1, v >> 3 & 1, v >> 4 & 1,
+	       v >> 8 & 15, v >> 12 & 15, v >> 16);
+	return true;
 }
 
 /*
@@ -400,7 +469,7 @@ static int asi_stun_cpu_offline(unsigned int cpu)
 
 static int asi_stun_show(struct seq_file *m, void *v)
 {
-	unsigned long stuns = 0, kicks = 0, refused = 0, timeouts = 0, violations = 0;
+	unsigned long stuns = 0, kicks = 0, refused = 0, timeouts = 0, violations = 0, mixed = 0;
 	u64 cycles = 0;
 	int cpu;
 
@@ -412,14 +481,15 @@ static int asi_stun_show(struct seq_file *m, void *v)
 		refused += READ_ONCE(st->refused);
 		timeouts += READ_ONCE(st->timeouts);
 		violations += READ_ONCE(st->violations);
+		mixed += READ_ONCE(st->mixed);
 		cycles += READ_ONCE(st->wait_cycles);
 	}
 	seq_printf(m, "backend: %s\n",
-		   READ_ONCE(asi_stun_on) ? asi_stun_names[asi_stun_mode] : "off");
+		   READ_ONCE(asi_stun_on) ? asi_stun_names[asi_stun_mode] : "none");
 	seq_printf(m, "stuns: %lu\nkicks: %lu\nrefused_entries: %lu\ntimeouts: %lu\nwait_cycles: %llu\n",
 		   stuns, kicks, refused, timeouts, cycles);
 	if (IS_ENABLED(CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG))
-		seq_printf(m, "violations: %lu\n", violations);
+		seq_printf(m, "violations: %lu\nmixed_guests: %lu\n", violations, mixed);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(asi_stun);
@@ -431,10 +501,18 @@ static int __init asi_stun_init(void)
 
 	if (!asi_enabled())
 		return 0;
-	if (asi_stun_mode == ASI_STUN_OFF) {
+	if (asi_stun_mode == ASI_STUN_DEFAULT) {
+		if (!cpu_smt_possible())
+			asi_stun_mode = ASI_STUN_NONE;
+		else if (IS_ENABLED(CONFIG_SCHED_CORE))
+			asi_stun_mode = ASI_STUN_CORESCHED;
+		else
+			asi_stun_mode = ASI_STUN_IPI;
+	}
+	if (asi_stun_mode == ASI_STUN_NONE) {
 		/* Loudly: ASI then covers leaks within a thread, not across. */
 		if (cpu_smt_possible())
-			pr_warn("SMT siblings are not stunned (asi_stun=ipi stuns them): a guest can sample what its sibling thread loads in the full address space\n");
+			pr_warn("asi_stun=none: SMT siblings are not stunned, a guest can sample what its sibling thread loads in the full address space\n");
 		return 0;
 	}
 	ret = asi_arch_stun_init();
@@ -449,6 +527,7 @@ static int __init asi_stun_init(void)
 		asi_disable("no sibling stun", _RET_IP_);
 		return 0;
 	}
+	WRITE_ONCE(asi_stun_exclusive, asi_stun_mode == ASI_STUN_CORESCHED);
 	WRITE_ONCE(asi_stun_on, true);
 	pr_info("sibling stun: %s\n", asi_stun_names[asi_stun_mode]);
 	return 0;

@@ -19,7 +19,10 @@
  * ------------------
  * - asi_task_init() and the exit record, once per KVM_RUN, before
  *   vcpu_load(): it may sleep, and the vCPU thread's stack must be mapped
- *   before the first asi_enter() (the core's safety valve).
+ *   before the first asi_enter() (the core's safety valve). There too
+ *   the thread takes the VM's core-scheduling cookie, when the sibling
+ *   stun's backend is "coresched": KVM's cookie wins over one the VMM
+ *   set with prctl(PR_SCHED_CORE) on a vCPU thread.
  * - asi_enter(), at the top of the fastpath loop of vcpu_enter_guest(),
  *   right before the vendor's vcpu_run: interrupts are off from there to
  *   VM entry, so nothing can leave again unnoticed except a fault or an
@@ -225,6 +228,11 @@ struct kvm *kvm_arch_alloc_vm(void)
 		return NULL;
 	if (kvm_asi_class && !flush_kick) {
 		asi = asi_create(kvm_asi_class, NULL);
+		/* Its vCPU threads share cores with no other VM's. */
+		if (!IS_ERR(asi) && asi_core_cookie_init(asi)) {
+			asi_put(asi);
+			asi = ERR_PTR(-ENOMEM);
+		}
 		if (IS_ERR(asi)) {
 			if (kvm_asi_mode == KVM_ASI_FORCE)
 				return NULL;
@@ -441,6 +449,7 @@ int kvm_asi_run_begin(struct kvm_vcpu *vcpu)
 				   err);
 		return err;
 	}
+	asi_task_share_core(kvm->arch.asi);
 	a->pending = KVM_ASI_NONE;
 	a->cpu = -1;
 	a->stun_cpu = -1;
