@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM-ASI with the sibling stun's core-scheduling backend: two VMs, two
+ * vCPUs each, one thread per vCPU, on a host with SMT. Every guest spins
+ * and exits to user space now and then; the main thread moves the vCPU
+ * threads from CPU to CPU all along.
+ *
+ * - KVM gave every vCPU thread its VM's core-scheduling cookie: the same
+ *   within a VM, different across VMs, never none; and it replaced one
+ *   the VMM set on a vCPU thread with prctl(PR_SCHED_CORE) before its
+ *   first KVM_RUN.
+ * - The invariant checker's sample (debugfs asi/stun, "mixed_guests": a
+ *   VM exit that found a sibling running another VM's guest) stays 0.
+ * - Every vCPU made progress.
+ *
+ * With -x, for a backend without core scheduling (asi_stun=ipi): no
+ * cookies, and the same sample must see the two VMs' guests on one core,
+ * which shows that it can.
+ */
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+#include "processor.h"
+#include "test_util.h"
+
+#define NR_VMS		2
+#define NR_VCPUS	2
+#define STUN_FILE	"/sys/kernel/debug/asi/stun"
+
+#ifndef PR_SCHED_CORE
+#define PR_SCHED_CORE		62
+#define PR_SCHED_CORE_GET	0
+#define PR_SCHED_CORE_CREATE	1
+#endif
+#define PIDTYPE_PID		0
+
+static int stop;
+
+static void guest_code(void)
+{
+	int i;
+
+	while (!READ_ONCE(stop)) {
+		for (i = 0; i < 1000000; i++)
+			asm volatile("nop");
+		GUEST_SYNC(0);
+	}
+	GUEST_DONE();
+}
+
+struct vcpu_thread {
+	struct kvm_vcpu *vcpu;
+	pthread_t thread;
+	pid_t tid;
+	bool own_cookie;	/* set one with prctl() before KVM_RUN */
+	unsigned long before, cookie;
+	unsigned long syncs;
+};
+
+static struct vcpu_thread threads[NR_VMS * NR_VCPUS];
+
+static unsigned long cookie_of(pid_t tid)
+{
+	unsigned long cookie = 0;
+
+	TEST_ASSERT(!prctl(PR_SCHED_CORE, PR_SCHED_CORE_GET, tid, PIDTYPE_PID, &cookie),
+		    "PR_SCHED_CORE_GET (CONFIG_SCHED_CORE?)");
+	return cookie;
+}
+
+static void *vcpu_fn(void *arg)
+{
+	struct vcpu_thread *t = arg;
+	struct ucall uc;
+
+	t->tid = syscall(SYS_gettid);
+	if (t->own_cookie)
+		TEST_ASSERT(!prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 0, PIDTYPE_PID, 0),
+			    "PR_SCHED_CORE_CREATE");
+	t->before = cookie_of(0);
+	for (;;) {
+		vcpu_run(t->vcpu);
+		if (!t->syncs)
+			t->cookie = cookie_of(0);
+		if (get_ucall(t->vcpu, &uc) == UCALL_DONE)
+			break;
+		TEST_ASSERT_EQ(uc.cmd, UCALL_SYNC);
+		t->syncs++;
+	}
+	return NULL;
+}
+
+/* A number from debugfs asi/stun; -1 when the line is missing. */
+static long stun_stat(const char *name, char *backend, size_t len)
+{
+	char line[128];
+	long val = -1;
+	FILE *f = fopen(STUN_FILE, "r");
+
+	TEST_ASSERT(f, "open " STUN_FILE " (debugfs, an ASI debug kernel)");
+	while (fgets(line, sizeof(line), f)) {
+		if (backend && !strncmp(line, "backend: ", 9))
+			snprintf(backend, len, "%.*s", (int)strcspn(line + 9, "\n"), line + 9);
+		if (!strncmp(line, name, strlen(name)) && line[strlen(name)] == ':')
+			val = strtol(line + strlen(name) + 1, NULL, 10);
+	}
+	fclose(f);
+	return val;
+}
+
+static void move(pid_t tid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	/* The thread may have just finished: its CPU no longer matters. */
+	sched_setaffinity(tid, sizeof(set), &set);
+}
+
+int main(int argc, char *argv[])
+{
+	int seconds = 20, ncpus = sysconf(_SC_NPROCESSORS_ONLN), opt, v, i, moves = 0;
+	long mixed0, mixed1, violations0, violations1;
+	struct kvm_vcpu *vcpus[NR_VCPUS];
+	struct kvm_vm *vms[NR_VMS];
+	bool expect_mixed = false;
+	char backend[32] = "?";
+	struct timespec ts;
+	time_t end;
+
+	while ((opt = getopt(argc, argv, "s:x")) != -1) {
+		switch (opt) {
+		case 's':
+			seconds = atoi(optarg);
+			break;
+		case 'x':
+			expect_mixed = true;
+			break;
+		default:
+			exit(KSFT_FAIL);
+		}
+	}
+	TEST_REQUIRE(ncpus >= 2);
+	mixed0 = stun_stat("mixed_guests", backend, sizeof(backend));
+	violations0 = stun_stat("violations", NULL, 0);
+	TEST_ASSERT(mixed0 >= 0, "no mixed_guests in " STUN_FILE);
+
+	for (v = 0; v < NR_VMS; v++) {
+		vms[v] = vm_create_with_vcpus(NR_VCPUS, guest_code, vcpus);
+		for (i = 0; i < NR_VCPUS; i++)
+			threads[v * NR_VCPUS + i].vcpu = vcpus[i];
+	}
+	/* The VMM's own cookie on the first vCPU thread: KVM's must win. */
+	threads[0].own_cookie = true;
+	for (i = 0; i < NR_VMS * NR_VCPUS; i++)
+		TEST_ASSERT(!pthread_create(&threads[i].thread, NULL, vcpu_fn, &threads[i]),
+			    "pthread_create");
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	end = ts.tv_sec + seconds;
+	srand(1);
+	do {
+		usleep(10000);
+		for (i = 0; i < NR_VMS * NR_VCPUS; i++)
+			if (threads[i].tid && rand() % 2) {
+				move(threads[i].tid, rand() % ncpus);
+				moves++;
+			}
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	} while (ts.tv_sec < end);
+
+	for (v = 0; v < NR_VMS; v++)
+		WRITE_ONCE(*(int *)addr_gva2hva(vms[v], (vm_vaddr_t)&stop), 1);
+	for (i = 0; i < NR_VMS * NR_VCPUS; i++)
+		pthread_join(threads[i].thread, NULL);
+	mixed1 = stun_stat("mixed_guests", NULL, 0);
+	violations1 = stun_stat("violations", NULL, 0);
+
+	printf("backend %s, %d s, %d moves; mixed guests sampled %ld times, %ld violations\n",
+	       backend, seconds, moves, mixed1 - mixed0, violations1 - violations0);
+	for (i = 0; i < NR_VMS * NR_VCPUS; i++)
+		printf("VM %d vCPU %d: %lu exits to user space, cookie %#lx (before: %#lx)\n",
+		       i / NR_VCPUS, i % NR_VCPUS, threads[i].syncs, threads[i].cookie,
+		       threads[i].before);
+	for (v = 0; v < NR_VMS; v++)
+		kvm_vm_free(vms[v]);
+
+	TEST_ASSERT_EQ(violations1, violations0);
+	for (i = 0; i < NR_VMS * NR_VCPUS; i++)
+		TEST_ASSERT(threads[i].syncs, "VM %d vCPU %d made no progress",
+			    i / NR_VCPUS, i % NR_VCPUS);
+	if (expect_mixed) {
+		TEST_ASSERT(mixed1 > mixed0,
+			    "without core scheduling, two VMs' guests never shared a core");
+		for (i = 1; i < NR_VMS * NR_VCPUS; i++)
+			TEST_ASSERT(!threads[i].cookie, "a cookie without core scheduling");
+		return 0;
+	}
+	TEST_ASSERT(!strcmp(backend, "coresched"), "backend %s, not coresched", backend);
+	TEST_ASSERT(mixed1 == mixed0, "two VMs' guests ran on one core %ld times",
+		    mixed1 - mixed0);
+	for (i = 0; i < NR_VMS * NR_VCPUS; i++) {
+		TEST_ASSERT(threads[i].cookie, "VM %d vCPU %d runs without a cookie",
+			    i / NR_VCPUS, i % NR_VCPUS);
+		TEST_ASSERT(threads[i].cookie == threads[i / NR_VCPUS * NR_VCPUS].cookie,
+			    "the vCPU threads of VM %d have different cookies", i / NR_VCPUS);
+	}
+	TEST_ASSERT(threads[0].cookie != threads[NR_VCPUS].cookie,
+		    "the two VMs' vCPU threads share a cookie");
+	TEST_ASSERT(threads[0].before && threads[0].before != threads[0].cookie,
+		    "the VMM's own cookie was not replaced by the VM's");
+	return 0;
+}
