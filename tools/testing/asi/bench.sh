@@ -13,7 +13,8 @@
 # and port I/O loops in a VM without ASI, in one with it, and in the
 # flush-and-kick baseline (kvm.asi_flush_kick), in QEMU (SVM, -icount,
 # 2 cores x 2 threads) and in Bochs (VMX, one core with 2 threads, so that
-# the baseline has a sibling to kick).
+# the baseline has a sibling to kick); in QEMU once more with the sibling
+# stun off (asi_stun=none), for the ratio the stun costs.
 # The kernel is the test kernel's configuration without lockdep
 # (build-kernel.sh bench), built here if needed.
 # A benchmark, not a test: it prints figures and fails only if it could
@@ -49,10 +50,23 @@ export ASI_QEMU_ARGS="-icount shift=0,align=off"
 kvm_log=$ASI_LOGS/bench-kvm-qemu.log
 "$ASI_HARNESS/qemu-run.sh" -t 900 -l "$kvm_log" -a "asi=on kvm.asi=optin" kvm-asi-bench \
 	>/dev/null || asi_die "the KVM benchmark failed in QEMU, see $kvm_log"
+# The same with the sibling stun off, to put a figure on the stun.
+none_log=$ASI_LOGS/bench-kvm-qemu-stun-none.log
+"$ASI_HARNESS/qemu-run.sh" -t 900 -l "$none_log" -a "asi=on kvm.asi=optin asi_stun=none" \
+	kvm-asi-bench >/dev/null || asi_die "the KVM benchmark failed in QEMU, see $none_log"
 unset ASI_QEMU_ARGS
 echo
 echo "KVM exits, QEMU (SVM, -icount, 2 cores x 2 threads):"
 tr -d '\r' <"$kvm_log" | sed -n 's/^asi-perf: //p'
+echo
+echo "The sibling stun's cost, QEMU: exits/s with the default backend" \
+	"($(tr -d '\r' <"$kvm_log" | sed -n 's/^backend: //p' | head -1)) against asi_stun=none"
+printf '%-15s %12s %12s\n' loop "VM with ASI" "VM without"
+# asi-rate: LOOP OFF ON, from both boots; the VM without ASI is the control.
+join <(tr -d '\r' <"$kvm_log" | sed -n 's/^asi-rate: //p' | sort) \
+	<(tr -d '\r' <"$none_log" | sed -n 's/^asi-rate: //p' | sort) |
+	awk 'BEGIN { split("cpuid,rdmsr apicbase,pio to user", n, ",") }
+	     { printf "%-15s %12.3f %12.3f\n", n[$1 + 1], $3 / $5, $2 / $4 }'
 kvm_log=$ASI_LOGS/bench-kvm-bochs.log
 "$ASI_HARNESS/bochs-run.sh" -t 900 -c 1:1:2 -l "$kvm_log" \
 	-a "asi=on kvm.asi=optin indirect_target_selection=off" kvm-asi-bench \

@@ -7,8 +7,8 @@
  * L1D before every entry and kicks its SMT siblings after every exit
  * (arch/x86/kvm/asi_baseline.c). They run alternately, twice each, in one
  * run; it prints VM exits per second of each loop in each VM, the ratios,
- * and per 1000 VM exits the ASI exits and flushes of the VM with ASI and
- * the flushes and kicks of the baseline.
+ * and per 1000 VM exits the ASI exits, flushes, sibling stuns and stun
+ * IPIs of the VM with ASI and the flushes and kicks of the baseline.
  *
  * Time is CLOCK_MONOTONIC of the host kernel KVM runs in. Under the
  * project's emulators that is emulated time: under Bochs it advances
@@ -62,11 +62,14 @@ enum { VM_OFF, VM_ON, VM_BASE, NR_VMS };
 static const char *const vm_names[NR_VMS] = { "off", "on", "base" };
 
 /* The statistics sampled around each loop, by name. */
-enum { S_EXITS, S_ASI_EXITS, S_FLUSHES, S_BASE_FLUSHES, S_BASE_KICKS, NR_STATS };
+enum {
+	S_EXITS, S_ASI_EXITS, S_FLUSHES, S_STUNS, S_STUN_KICKS, S_BASE_FLUSHES,
+	S_BASE_KICKS, NR_STATS
+};
 
 static const char *const stat_names[NR_STATS] = {
-	"exits", "asi_exits", "asi_flushes", "asi_baseline_flushes",
-	"asi_baseline_kicks",
+	"exits", "asi_exits", "asi_flushes", "asi_stuns", "asi_stun_kicks",
+	"asi_baseline_flushes", "asi_baseline_kicks",
 };
 
 struct sample {
@@ -177,21 +180,25 @@ int main(int argc, char *argv[])
 	printf("asi-perf: VMs: off (no ASI), on (KVM-ASI), base (%s)\n",
 	       "flush L1D every entry, kick SMT siblings every exit");
 	printf("asi-perf: exits/s of each and ratios; per 1000 exits: %s\n",
-	       "on's ASI exits and flushes, base's flushes and kicks");
-	printf("asi-perf: %-15s %9s %9s %9s %7s %8s %7s | %9s %7s | %7s %6s\n", "loop",
-	       "off", "on", "base", "on/off", "base/off", "on/base",
-	       "ASI exits", "flushes", "flushes", "kicks");
+	       "on's ASI exits, flushes, stuns and stun IPIs, base's flushes and kicks");
+	printf("asi-perf: %-15s %9s %9s %9s %7s %8s %7s | %9s %7s %6s %6s | %7s %6s\n",
+	       "loop", "off", "on", "base", "on/off", "base/off", "on/base",
+	       "ASI exits", "flushes", "stuns", "IPIs", "flushes", "kicks");
 	for (l = 0; l < NR_LOOPS; l++) {
 		double off = rate(&res[VM_OFF][l]), on = rate(&res[VM_ON][l]);
 		double base = rate(&res[VM_BASE][l]);
 
 		printf("asi-perf: %-15s %9.0f %9.0f %9.0f %7.3f %8.3f %7.3f",
 		       loop_names[l], off, on, base, on / off, base / off, on / base);
-		printf(" | %9.1f %7.1f | %7.1f %6.1f\n",
+		printf(" | %9.1f %7.1f %6.1f %6.1f | %7.1f %6.1f\n",
 		       per_1000(&res[VM_ON][l], S_ASI_EXITS),
 		       per_1000(&res[VM_ON][l], S_FLUSHES),
+		       per_1000(&res[VM_ON][l], S_STUNS),
+		       per_1000(&res[VM_ON][l], S_STUN_KICKS),
 		       per_1000(&res[VM_BASE][l], S_BASE_FLUSHES),
 		       per_1000(&res[VM_BASE][l], S_BASE_KICKS));
+		/* For scripts that compare runs: loop, off and on exits/s. */
+		printf("asi-rate: %d %.0f %.0f\n", l, off, on);
 	}
 	/* Only the baseline may flush and kick; it must flush every entry. */
 	for (v = 0; v < NR_VMS; v++) {
