@@ -707,6 +707,22 @@ static void asi_x86_ipi_fn(void *info)
 {
 }
 
+/* Where the class's last ASI faults were: for a failure's report. */
+static void asi_x86_show_faults(struct kunit *test, struct asi_class *class)
+{
+	struct asi_fault_record r;
+	unsigned int i, next;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		next = READ_ONCE(per_cpu(asi_fault_log, cpu).next);
+		for (i = next - min(next, 4U); i != next; i++)
+			if (asi_fault_log_read(cpu, i, &r) && r.class_id == class->id)
+				kunit_info(test, "ASI fault on CPU %d: address 0x%lx, ip %pS\n",
+					   cpu, r.address, (void *)r.ip);
+	}
+}
+
 static void asi_x86_run_workers(struct kunit *test, unsigned long ms)
 {
 	struct task_struct *workers[NR_CPUS] = {};
@@ -793,6 +809,8 @@ static void asi_x86_run_workers(struct kunit *test, unsigned long ms)
 		KUNIT_EXPECT_GT(test, asi_x86_stat(class, ASI_EXIT_INTERRUPT) - irqs, 0ULL);
 	/* Nobody touched sensitive memory while restricted. */
 	KUNIT_EXPECT_EQ(test, asi_x86_stat(class, -2) - faults, 0ULL);
+	if (asi_x86_stat(class, -2) != faults)
+		asi_x86_show_faults(test, class);
 	/* Every enter was matched by exactly one exit. */
 	KUNIT_EXPECT_EQ(test, asi_x86_stat(class, -1) - enters,
 			asi_x86_all_exits(class) - exits);
