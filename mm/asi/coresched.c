@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The core-scheduling part of the sibling stun's "coresched" backend
- * (asi_stun=coresched, the default on SMT hosts; see stun.c).
+ * (asi_stun=coresched; see stun.c).
  *
  * The stun protocol keeps a sibling out of its guest while this CPU is
  * in the full address space, whatever runs where. Core scheduling adds

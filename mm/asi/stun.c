@@ -56,14 +56,16 @@
  * signals and interrupts are served meanwhile.
  *
  * Backends (asi_stun=):
- * - "coresched", the default where SMT is possible: the protocol above,
- *   and every instance's threads share one core-scheduling cookie of
- *   its own (coresched.c), so that a sibling runs only a thread of the
- *   same instance, or idles, and the protocol rarely has to wait for a
- *   sibling that runs something else in the full address space;
- * - "ipi", the protocol alone (the default without CONFIG_SCHED_CORE);
- * - "none", the default without SMT; on a machine with SMT, with a
- *   warning at boot.
+ * - "coresched": the protocol above, and every instance's threads share
+ *   one core-scheduling cookie of its own (coresched.c), so that a
+ *   sibling runs only a thread of the same instance, or idles, and the
+ *   protocol rarely has to wait for a sibling that runs something else
+ *   in the full address space;
+ * - "ipi", the protocol alone;
+ * - "none", the default for now, with a warning at boot on a machine
+ *   with SMT: a sibling's user space counts as the full address space,
+ *   so a VMM thread that spins in user space waiting for a vCPU on its
+ *   sibling keeps that vCPU out of its guest (see asi.rst).
  * Each CPU's list of siblings is kept by CPU hotplug callbacks, so SMT
  * turned off at run time simply empties the lists: no stun, as "none".
  *
@@ -82,7 +84,7 @@
 
 #include "internal.h"
 
-enum asi_stun_mode { ASI_STUN_CORESCHED, ASI_STUN_IPI, ASI_STUN_NONE, ASI_STUN_DEFAULT };
+enum asi_stun_mode { ASI_STUN_CORESCHED, ASI_STUN_IPI, ASI_STUN_NONE };
 
 static const char *const asi_stun_names[] = {
 	[ASI_STUN_CORESCHED] = "coresched",
@@ -90,8 +92,7 @@ static const char *const asi_stun_names[] = {
 	[ASI_STUN_NONE] = "none",
 };
 
-/* Chosen in asi_stun_init() unless asked for. */
-static enum asi_stun_mode asi_stun_mode __ro_after_init = ASI_STUN_DEFAULT;
+static enum asi_stun_mode asi_stun_mode __ro_after_init = ASI_STUN_NONE;
 /*
  * On once the backend runs. Not a static key: the entry code reaches
  * asi_sibling_stun() from the int3 handler too, before
@@ -121,11 +122,11 @@ static int __init asi_stun_param(char *arg)
 	int mode = arg ? match_string(asi_stun_names, ARRAY_SIZE(asi_stun_names), arg) : -EINVAL;
 
 	if (mode == ASI_STUN_CORESCHED && !IS_ENABLED(CONFIG_SCHED_CORE)) {
-		pr_err("asi_stun=coresched needs CONFIG_SCHED_CORE; using the default\n");
+		pr_err("asi_stun=coresched needs CONFIG_SCHED_CORE; ignored\n");
 		return -EINVAL;
 	}
 	if (mode < 0) {
-		pr_err("invalid asi_stun=%s, expected coresched, ipi or none; using the default\n",
+		pr_err("invalid asi_stun=%s, expected coresched, ipi or none; ignored\n",
 		       arg ?: "");
 		return -EINVAL;
 	}
@@ -501,18 +502,10 @@ static int __init asi_stun_init(void)
 
 	if (!asi_enabled())
 		return 0;
-	if (asi_stun_mode == ASI_STUN_DEFAULT) {
-		if (!cpu_smt_possible())
-			asi_stun_mode = ASI_STUN_NONE;
-		else if (IS_ENABLED(CONFIG_SCHED_CORE))
-			asi_stun_mode = ASI_STUN_CORESCHED;
-		else
-			asi_stun_mode = ASI_STUN_IPI;
-	}
 	if (asi_stun_mode == ASI_STUN_NONE) {
 		/* Loudly: ASI then covers leaks within a thread, not across. */
 		if (cpu_smt_possible())
-			pr_warn("asi_stun=none: SMT siblings are not stunned, a guest can sample what its sibling thread loads in the full address space\n");
+			pr_warn("SMT siblings are not stunned (asi_stun=coresched stuns them): a guest can sample what its sibling thread loads in the full address space\n");
 		return 0;
 	}
 	ret = asi_arch_stun_init();

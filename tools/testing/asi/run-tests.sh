@@ -169,10 +169,10 @@ if "$ASI_HARNESS/build-userspace.sh"; then
 		# instance maps the modules' text and data until they unload.
 		ASI_BZIMAGE=$bench guest_suite qemu kvm-asi-module 300 \
 			"asi=on kvm.asi=force asi_modules=manual"
-		# The sibling stun: the default backend (after a bad value),
-		# and the IPI alone.
+		# The sibling stun: with core scheduling (and a bad value
+		# after it, ignored), and the IPI alone.
 		ASI_BZIMAGE=$bench guest_suite qemu kvm-asi-stun 300 \
-			"asi=on kvm.asi=force asi_stun=bogus" kvm-asi-stun
+			"asi=on kvm.asi=force asi_stun=coresched asi_stun=bogus" kvm-asi-stun
 		ASI_BZIMAGE=$bench guest_suite qemu kvm-asi-stun 300 \
 			"asi=on kvm.asi=force asi_stun=ipi" kvm-asi-stun-ipi
 		# A VM's TSC rate that cannot be scaled (the clock tests' failure).
@@ -187,7 +187,8 @@ if "$ASI_HARNESS/build-userspace.sh"; then
 	# (lockdep's state is not mapped), so a CPU in its guest is never
 	# safe for its sibling: the stun's locking is checked here, its
 	# protocol below on the bench kernel, whose entries are restricted.
-	guest_suite qemu kvm-asi-stun 300 "asi=on kvm.asi=force" kvm-asi-stun-lockdep
+	guest_suite qemu kvm-asi-stun 300 "asi=on kvm.asi=force asi_stun=coresched" \
+		kvm-asi-stun-lockdep
 	guest_suite qemu vmm 300 "asi=on kvm.asi=optin"
 	guest_suite qemu asi-state 300 asi=on
 	guest_suite qemu asi-fault-inject 600 asi=on
