@@ -135,6 +135,7 @@ static int __init asi_stun_param(char *arg)
 }
 early_param("asi_stun", asi_stun_param);
 
+/* Slot @i of this CPU's siblings: asi_stun_rebuild() packs them, NULL after. */
 static __always_inline struct asi_cpu *asi_stun_sibling(unsigned int i)
 {
 	return this_cpu_read(asi_cpu_page.cpu.stun.sibling[i]);
@@ -188,9 +189,9 @@ noinstr void asi_sibling_stun(void)
 	/* @safe before the siblings' @guest: pairs with asi_sibling_enter_guest(). */
 	smp_mb();
 	for (i = 0; i < ASI_STUN_MAX_SIBLINGS && !asi_stun_broken(); i++) {
-		s = this_cpu_read(asi_cpu_page.cpu.stun.sibling[i]);
+		s = asi_stun_sibling(i);
 		if (!s)
-			continue;
+			break;
 		exits[n] = READ_ONCE(s->stun.exits);
 		/* @exits before @guest: an exit in between moves one of them. */
 		smp_rmb();
@@ -266,7 +267,9 @@ static __always_inline void asi_stun_check_mixed(void)
 
 	for (i = 0; i < ASI_STUN_MAX_SIBLINGS; i++) {
 		s = asi_stun_sibling(i);
-		if (s && READ_ONCE(s->stun.running) &&
+		if (!s)
+			break;
+		if (READ_ONCE(s->stun.running) &&
 		    READ_ONCE(s->curr) != this_cpu_read(asi_cpu_page.cpu.curr)) {
 			this_cpu_inc(asi_cpu_page.cpu.stun.mixed);
 			return;
@@ -284,7 +287,9 @@ static __always_inline void asi_stun_check_exit(void)
 		return;
 	for (i = 0; i < ASI_STUN_MAX_SIBLINGS; i++) {
 		s = asi_stun_sibling(i);
-		if (s && !READ_ONCE(s->stun.safe) && !READ_ONCE(s->stun.leaving)) {
+		if (!s)
+			break;
+		if (!READ_ONCE(s->stun.safe) && !READ_ONCE(s->stun.leaving)) {
 			this_cpu_inc(asi_cpu_page.cpu.stun.violations);
 			/* One the debug switch provoked is expected, not warned. */
 			if (asi_stun_broken())
@@ -351,9 +356,11 @@ noinstr bool asi_sibling_enter_guest(void)
 	smp_mb();
 	for (i = 0; i < ASI_STUN_MAX_SIBLINGS && !asi_stun_broken(); i++) {
 		s = asi_stun_sibling(i);
-		if (s && (!READ_ONCE(s->stun.safe) ||
-			  (READ_ONCE(asi_stun_exclusive) && READ_ONCE(s->stun.guest) &&
-			   READ_ONCE(s->curr) != curr))) {
+		if (!s)
+			break;
+		if (!READ_ONCE(s->stun.safe) ||
+		    (READ_ONCE(asi_stun_exclusive) && READ_ONCE(s->stun.guest) &&
+		     READ_ONCE(s->curr) != curr)) {
 			asi_stun_guest_done();
 			this_cpu_inc(asi_cpu_page.cpu.stun.refused);
 			asi_arch_stun_self();
