@@ -42,6 +42,16 @@ if [ "$(cat "$applied/hash" 2>/dev/null)" != "$want_hash" ]; then
 	if [ -d "$applied" ]; then
 		asi_log "patch series changed: reverting the old one"
 		mapfile -t old <"$applied/order"
+		# The files the old series touched, their hashes and mtimes:
+		# a file the new series leaves as it was keeps its mtime, so
+		# that make rebuilds only what really changed.
+		(cd "$applied" && grep -h '^+++ b/' "${old[@]}" 2>/dev/null |
+			sed 's|^+++ b/||; s|\t.*||' | sort -u) |
+		while read -r f; do
+			[ -f "$ASI_TREE/$f" ] || continue
+			printf '%s %s %s\n' "$(sha256sum <"$ASI_TREE/$f" | cut -d' ' -f1)" \
+				"$(stat -c %.9Y "$ASI_TREE/$f")" "$f"
+		done >"$ASI_BUILD/.asi-mtimes"
 		for ((i = ${#old[@]} - 1; i >= 0; i--)); do
 			grep -q '^--- ' "$applied/${old[i]}" || continue
 			if ! patch -d "$ASI_TREE" -p1 -R -s -f --no-backup-if-mismatch \
@@ -75,6 +85,16 @@ if [ "$(cat "$applied/hash" 2>/dev/null)" != "$want_hash" ]; then
 	touch "$applied.new/order"
 	echo "$want_hash" >"$applied.new/hash"
 	mv "$applied.new" "$applied"
+	if [ -f "$ASI_BUILD/.asi-mtimes" ]; then
+		kept=0
+		while read -r sum when f; do
+			[ -f "$ASI_TREE/$f" ] &&
+			[ "$(sha256sum <"$ASI_TREE/$f" | cut -d' ' -f1)" = "$sum" ] || continue
+			touch -d "@$when" "$ASI_TREE/$f" && kept=$((kept + 1))
+		done <"$ASI_BUILD/.asi-mtimes"
+		rm -f "$ASI_BUILD/.asi-mtimes"
+		asi_log "$kept unchanged files keep their mtimes"
+	fi
 fi
 
 # --- new files -----------------------------------------------------------
