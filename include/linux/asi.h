@@ -160,10 +160,12 @@ void asi_sibling_exit_guest(void);
 void asi_stun_counts(struct asi_stun_counts *c);
 #ifdef CONFIG_SCHED_CORE
 int asi_core_cookie_init(struct asi *asi);
-void asi_task_share_core(struct asi *asi);
+unsigned long asi_task_share_core(struct asi *asi);
+void asi_task_unshare_core(struct asi *asi, unsigned long prev);
 #else
 static inline int asi_core_cookie_init(struct asi *asi) { return 0; }
-static inline void asi_task_share_core(struct asi *asi) { }
+static inline unsigned long asi_task_share_core(struct asi *asi) { return 0; }
+static inline void asi_task_unshare_core(struct asi *asi, unsigned long prev) { }
 #endif
 struct asi *asi_target(void);
 
@@ -211,8 +213,8 @@ static __always_inline void asi_intr_exit(unsigned long state)
 bool asi_handle_page_fault(struct pt_regs *regs, unsigned long error_code,
 			   unsigned long address);
 
-void asi_idle_enter(void);
-void asi_idle_exit(void);
+bool asi_idle_halt(void);
+bool asi_idle_must_halt(void);
 
 void asi_context_switch(struct task_struct *prev);
 void asi_release_task(struct task_struct *tsk);
@@ -442,7 +444,8 @@ static inline void asi_stun_counts(struct asi_stun_counts *c)
 
 static inline int asi_core_cookie_init(struct asi *asi) { return 0; }
 
-static inline void asi_task_share_core(struct asi *asi) { }
+static inline unsigned long asi_task_share_core(struct asi *asi) { return 0; }
+static inline void asi_task_unshare_core(struct asi *asi, unsigned long prev) { }
 
 static __always_inline unsigned long asi_intr_enter(enum asi_exit_reason reason)
 {
@@ -458,9 +461,9 @@ static inline bool asi_handle_page_fault(struct pt_regs *regs,
 	return false;
 }
 
-static __always_inline void asi_idle_enter(void) { }
+static __always_inline bool asi_idle_halt(void) { return false; }
 
-static __always_inline void asi_idle_exit(void) { }
+static inline bool asi_idle_must_halt(void) { return false; }
 
 static inline void asi_context_switch(struct task_struct *prev) { }
 

@@ -742,38 +742,36 @@ noinstr void asi_context_switch(struct task_struct *prev)
 }
 
 /**
- * asi_idle_enter() - enter Idle-ASI before halting
+ * asi_idle_halt() - halt in Idle-ASI
  *
- * Called by the idle loop with RCU not watching, right before the CPU
- * halts; see mm/asi/idle.c.
+ * Called by the idle loop instead of the architecture's idle routine,
+ * with interrupts off and RCU not watching. Halts the CPU in Idle-ASI
+ * (asi_arch_halt(), which touches no memory) when the architecture's own
+ * routine would halt anyway (asi_arch_idle_allowed()), or when the
+ * sibling stun needs this CPU safe while it idles (asi_idle_must_halt());
+ * see mm/asi/idle.c.
+ *
+ * Return: false, and nothing done, when the caller must idle its own way.
  */
-noinstr void asi_idle_enter(void)
+noinstr bool asi_idle_halt(void)
 {
 	struct asi *asi = READ_ONCE(asi_idle_asi);
 
 	if (!asi_enabled() || !asi || READ_ONCE(asi_disabled_by_warn))
-		return;
+		return false;
 	if (current->asi.mapped_stack != current->stack ||
 	    current->asi.mapped_gen != asi->generation)
-		return;
-	/* An idle routine that needs unmapped memory would only fault. */
-	if (!asi_arch_idle_allowed())
-		return;
+		return false;
+	if (!asi_arch_idle_allowed() && !asi_idle_must_halt())
+		return false;
 	current->asi.target = asi;
 	__asi_switch_to_restricted(asi);
-}
-
-/**
- * asi_idle_exit() - leave Idle-ASI after the CPU woke up
- */
-noinstr void asi_idle_exit(void)
-{
-	if (!asi_enabled())
-		return;
+	asi_arch_halt();
 	if (asi_cpu_restricted())
 		__asi_switch_to_full(ASI_EXIT_EXPLICIT);
 	this_cpu_write(asi_cpu_page.cpu.curr, NULL);
 	asi_arch_current()->asi.target = NULL;
+	return true;
 }
 
 static int __init asi_init(void)

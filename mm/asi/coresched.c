@@ -6,20 +6,22 @@
  * The stun protocol keeps a sibling out of its guest while this CPU is
  * in the full address space, whatever runs where. Core scheduling adds
  * who may share a core at all: a class that asks for it gives each of
- * its instances a cookie of its own, and every thread that is about to
- * run in the instance takes that cookie, so that its siblings run only
- * threads of the same instance or idle. For KVM that is every vCPU
- * thread of one VM: the guests of two VMs never run on one core at the
- * same time, and a vCPU waits for its sibling's stun only when that
- * sibling serves the same VM, not whatever else the host runs.
+ * its instances a cookie of its own, and a thread takes that cookie for
+ * as long as it runs in the instance (KVM: from the start of KVM_RUN to
+ * its end), so that its siblings run only threads that run in the same
+ * instance, or idle. For KVM: the guests of two VMs never run on one
+ * core at the same time, and a vCPU waits for its sibling's stun only
+ * when that sibling serves the same VM in the kernel, not whatever else
+ * the host runs, nor the VMM's user space, which could otherwise keep it
+ * out of its guest for as long as it spins there.
  *
- * asi_task_share_core() sets the cookie each time the class prepares a
- * thread (KVM: every KVM_RUN): a cookie the thread got otherwise, from
- * the VMM's prctl(PR_SCHED_CORE), is replaced. A VMM can still let its
- * other threads share the VM's cores with PR_SCHED_CORE_SHARE_FROM a
- * vCPU thread. Core scheduling does not stop a guest from sampling what
- * its own vCPU threads load in the full address space on its sibling:
- * the stun does.
+ * The cookie a thread had before, the VMM's own (prctl(PR_SCHED_CORE))
+ * or none, is replaced for that time and given back afterwards, so a VMM
+ * cannot make a vCPU share a core with anything else while it runs its
+ * guest, and keeps its own cookie for its threads in user space. One the
+ * VMM sets on a vCPU thread during KVM_RUN is lost at its end. Core
+ * scheduling does not stop a guest from sampling what its own vCPU
+ * threads load in the full address space on its sibling: the stun does.
  */
 
 #define pr_fmt(fmt) "asi: " fmt
@@ -53,16 +55,35 @@ EXPORT_SYMBOL_GPL(asi_core_cookie_init);
  * asi_task_share_core() - let current share cores only with @asi's threads
  * @asi: an instance that went through asi_core_cookie_init()
  *
+ * Until asi_task_unshare_core(), which must follow before current returns
+ * to user space.
+ *
  * Context: process context, may take the runqueue lock.
+ * Return: the cookie current had, for asi_task_unshare_core().
  */
-void asi_task_share_core(struct asi *asi)
+unsigned long asi_task_share_core(struct asi *asi)
 {
-	unsigned long cookie = asi->core_cookie;
-
-	if (cookie && current->core_cookie != cookie)
-		sched_core_cookie_set(current, cookie);
+	if (!asi->core_cookie)
+		return 0;
+	return sched_core_cookie_swap(current, asi->core_cookie);
 }
 EXPORT_SYMBOL_GPL(asi_task_share_core);
+
+/**
+ * asi_task_unshare_core() - give current its own cookie back
+ * @asi: as for asi_task_share_core()
+ * @prev: what asi_task_share_core() returned
+ *
+ * Context: process context, may take the runqueue lock.
+ */
+void asi_task_unshare_core(struct asi *asi, unsigned long prev)
+{
+	if (!asi->core_cookie)
+		return;
+	sched_core_cookie_put(sched_core_cookie_swap(current, prev));
+	sched_core_cookie_put(prev);
+}
+EXPORT_SYMBOL_GPL(asi_task_unshare_core);
 
 /* From asi_put(): the threads that took the cookie hold their own. */
 void asi_core_cookie_free(struct asi *asi)

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Idle-ASI: a built-in class the idle loop enters right before the CPU
- * halts. Its instance maps what every restricted space maps and, local
- * to it, the idle tasks' stacks (no memory of any other class), so a
- * halted CPU touches nothing secret and counts as safe for the sibling
- * stun (mm/asi/stun.c): an SMT sibling may run its guest meanwhile.
+ * Idle-ASI: a built-in class the idle loop halts in (asi_idle_halt()).
+ * Its instance maps what every restricted space maps and, local to it,
+ * the idle tasks' stacks (no memory of any other class), so a halted
+ * CPU touches nothing secret and counts as safe for the sibling stun
+ * (mm/asi/stun.c): an SMT sibling may run its guest meanwhile.
  *
  * An interrupt that wakes the CPU leaves Idle-ASI for its handler, as
  * every interrupt does (see asi_intr_enter()), and that exit is like any
@@ -14,8 +14,11 @@
  * siblings' guests run. The idle loop leaves Idle-ASI for good once the
  * CPU stops halting. The enter and exit counts are in
  * /sys/kernel/debug/asi/.
- * Only an idle routine that touches no memory may run in it, which the
- * architecture decides (asi_arch_idle_allowed()).
+ *
+ * Only a halt that touches no memory may run in it (asi_arch_halt()):
+ * where the architecture's idle routine is such a halt anyway
+ * (asi_arch_idle_allowed()), and wherever the sibling stun needs the
+ * CPU safe while it idles, instead of cpuidle (asi_idle_must_halt()).
  */
 
 #define pr_fmt(fmt) "asi: " fmt

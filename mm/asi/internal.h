@@ -328,6 +328,7 @@ bool asi_arch_mapped_in_full(unsigned long address);
 bool asi_arch_maps(struct asi *asi, unsigned long addr);
 bool asi_arch_maps_global(unsigned long addr);
 bool asi_arch_idle_allowed(void);
+void asi_arch_halt(void);
 /* Sibling stun: send the stun IPI, to a sibling or this CPU (stun.c). */
 int asi_arch_stun_init(void);
 void asi_arch_stun_cpu_init(unsigned int cpu);

@@ -8,8 +8,9 @@
  * space, so that siblings read it while restricted):
  *
  * @safe: the CPU is in a restricted space and flushed its buffers since
- *	it left the full one. Cleared first thing by asi_sibling_stun(),
- *	set last thing by asi_sibling_unstun(); 0 at boot.
+ *	it left the full one. Cleared by asi_sibling_stun() right after
+ *	@leaving is raised, set last thing by asi_sibling_unstun(); 0 at
+ *	boot.
  * @guest: the CPU has checked its siblings for a VM entry and has not
  *	yet left the guest (asi_sibling_enter_guest() to
  *	asi_sibling_exit_guest()).
@@ -56,16 +57,18 @@
  * signals and interrupts are served meanwhile.
  *
  * Backends (asi_stun=):
- * - "coresched": the protocol above, and every instance's threads share
- *   one core-scheduling cookie of its own (coresched.c), so that a
- *   sibling runs only a thread of the same instance, or idles, and the
- *   protocol rarely has to wait for a sibling that runs something else
- *   in the full address space;
- * - "ipi", the protocol alone;
- * - "none", the default for now, with a warning at boot on a machine
- *   with SMT: a sibling's user space counts as the full address space,
- *   so a VMM thread that spins in user space waiting for a vCPU on its
- *   sibling keeps that vCPU out of its guest (see asi.rst).
+ * - "coresched", the default with CONFIG_SCHED_CORE: the protocol above,
+ *   and a thread that runs in an instance carries that instance's
+ *   core-scheduling cookie meanwhile (coresched.c), so that a sibling
+ *   runs only a thread of the same instance, or idles, and the protocol
+ *   rarely has to wait for a sibling that runs something else in the
+ *   full address space;
+ * - "ipi", the protocol alone, the default without CONFIG_SCHED_CORE: a
+ *   sibling's user space counts as the full address space, so a sibling
+ *   that spins in user space keeps a vCPU out of its guest until the
+ *   scheduler moves one of them;
+ * - "none", no stun: the default when the CPUs have no SMT, or it is
+ *   off for good (nosmt=force), and otherwise said at boot.
  * Each CPU's list of siblings is kept by CPU hotplug callbacks, so SMT
  * turned off at run time simply empties the lists: no stun, as "none".
  *
@@ -92,7 +95,8 @@ static const char *const asi_stun_names[] = {
 	[ASI_STUN_NONE] = "none",
 };
 
-static enum asi_stun_mode asi_stun_mode __ro_after_init = ASI_STUN_NONE;
+static enum asi_stun_mode asi_stun_mode __ro_after_init =
+	IS_ENABLED(CONFIG_SCHED_CORE) ? ASI_STUN_CORESCHED : ASI_STUN_IPI;
 /*
  * On once the backend runs. Not a static key: the entry code reaches
  * asi_sibling_stun() from the int3 handler too, before
@@ -122,12 +126,12 @@ static int __init asi_stun_param(char *arg)
 	int mode = arg ? match_string(asi_stun_names, ARRAY_SIZE(asi_stun_names), arg) : -EINVAL;
 
 	if (mode == ASI_STUN_CORESCHED && !IS_ENABLED(CONFIG_SCHED_CORE)) {
-		pr_err("asi_stun=coresched needs CONFIG_SCHED_CORE; ignored\n");
+		pr_err("asi_stun=coresched needs CONFIG_SCHED_CORE; ignored, using ipi\n");
 		return -EINVAL;
 	}
 	if (mode < 0) {
-		pr_err("invalid asi_stun=%s, expected coresched, ipi or none; ignored\n",
-		       arg ?: "");
+		pr_err("invalid asi_stun=%s, expected coresched, ipi or none; ignored, using %s\n",
+		       arg ?: "", asi_stun_names[asi_stun_mode]);
 		return -EINVAL;
 	}
 	asi_stun_mode = mode;
@@ -181,8 +185,10 @@ noinstr void asi_sibling_stun(void)
 	if (!READ_ONCE(asi_stun_on))
 		return;
 
-	this_cpu_write(asi_cpu_page.cpu.stun.safe, 0);
 	this_cpu_inc(asi_cpu_page.cpu.stun.leaving);
+	/* @leaving before @safe: the checker reads them the other way round. */
+	smp_wmb();
+	this_cpu_write(asi_cpu_page.cpu.stun.safe, 0);
 	/* An NMI or a fault between the entry's check and the entry. */
 	if (this_cpu_read(asi_cpu_page.cpu.stun.guest))
 		this_cpu_write(asi_cpu_page.cpu.stun.window_stun, true);
@@ -289,7 +295,11 @@ static __always_inline void asi_stun_check_exit(void)
 		s = asi_stun_sibling(i);
 		if (!s)
 			break;
-		if (!READ_ONCE(s->stun.safe) && !READ_ONCE(s->stun.leaving)) {
+		if (READ_ONCE(s->stun.safe))
+			continue;
+		/* Pairs with asi_sibling_stun()'s: unsafe and not stunning. */
+		smp_rmb();
+		if (!READ_ONCE(s->stun.leaving)) {
 			this_cpu_inc(asi_cpu_page.cpu.stun.violations);
 			/* One the debug switch provoked is expected, not warned. */
 			if (asi_stun_broken())
@@ -402,6 +412,19 @@ noinstr void asi_stun_counts(struct asi_stun_counts *c)
 }
 EXPORT_SYMBOL_GPL(asi_stun_counts);
 
+/**
+ * asi_idle_must_halt() - must this CPU idle in Idle-ASI?
+ *
+ * While the stun runs and the CPU has an SMT sibling: any other idle
+ * state (MWAIT, ACPI) would leave it in the full address space, and the
+ * sibling's guest entries would be refused until an interrupt wakes it.
+ * The idle loop then skips cpuidle and halts (asi_idle_halt()).
+ */
+noinstr bool asi_idle_must_halt(void)
+{
+	return READ_ONCE(asi_stun_on) && asi_stun_sibling(0);
+}
+
 /* Does each instance get a core-scheduling cookie (coresched.c)? */
 bool asi_stun_coresched(void)
 {
@@ -509,10 +532,14 @@ static int __init asi_stun_init(void)
 
 	if (!asi_enabled())
 		return 0;
+	if (asi_stun_mode != ASI_STUN_NONE && !cpu_smt_possible()) {
+		pr_info("no SMT: no sibling stun\n");
+		return 0;
+	}
 	if (asi_stun_mode == ASI_STUN_NONE) {
 		/* Loudly: ASI then covers leaks within a thread, not across. */
 		if (cpu_smt_possible())
-			pr_warn("SMT siblings are not stunned (asi_stun=coresched stuns them): a guest can sample what its sibling thread loads in the full address space\n");
+			pr_warn("asi_stun=none: SMT siblings are not stunned, a guest can sample what its sibling thread loads in the full address space\n");
 		return 0;
 	}
 	ret = asi_arch_stun_init();

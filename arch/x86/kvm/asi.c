@@ -21,8 +21,9 @@
  *   vcpu_load(): it may sleep, and the vCPU thread's stack must be mapped
  *   before the first asi_enter() (the core's safety valve). There too
  *   the thread takes the VM's core-scheduling cookie, when the sibling
- *   stun's backend is "coresched": KVM's cookie wins over one the VMM
- *   set with prctl(PR_SCHED_CORE) on a vCPU thread.
+ *   stun's backend is "coresched", until kvm_asi_run_end() gives it back
+ *   the one it had: KVM's cookie wins over one the VMM set with
+ *   prctl(PR_SCHED_CORE) on a vCPU thread, for the time of KVM_RUN.
  * - asi_enter(), at the top of the fastpath loop of vcpu_enter_guest(),
  *   right before the vendor's vcpu_run: interrupts are off from there to
  *   VM entry, so nothing can leave again unnoticed except a fault or an
@@ -449,7 +450,7 @@ int kvm_asi_run_begin(struct kvm_vcpu *vcpu)
 				   err);
 		return err;
 	}
-	asi_task_share_core(kvm->arch.asi);
+	a->vmm_cookie = asi_task_share_core(kvm->arch.asi);
 	a->pending = KVM_ASI_NONE;
 	a->cpu = -1;
 	a->stun_cpu = -1;
@@ -549,6 +550,7 @@ void kvm_asi_run_end(struct kvm_vcpu *vcpu)
 	local_irq_enable();
 	asi_record_exits(NULL);
 	a->ready = false;
+	asi_task_unshare_core(vcpu->kvm->arch.asi, a->vmm_cookie);
 }
 
 /* The stuns of this CPU since the last entry on it are this vCPU's. */

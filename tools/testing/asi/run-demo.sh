@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # "make run [EMU=qemu|bochs]": build the kernel and the initramfs, boot with
-# kvm.asi=optin and the sibling stun (asi_stun=coresched), run the demo
+# kvm.asi=optin and the sibling stun's default backend, run the demo
 # VMM's guest under KVM twice, without and with
 # KVM_CAP_X86_ASI, and print what happened per exit reason, side by side.
 #
@@ -14,8 +14,8 @@ set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 emu=${1:-qemu}
 case $emu in
-qemu)	args="asi=on kvm.asi=optin asi_stun=coresched" ;;
-bochs)	args="asi=on kvm.asi=optin asi_stun=coresched indirect_target_selection=off" ;;
+qemu)	args="asi=on kvm.asi=optin" ;;
+bochs)	args="asi=on kvm.asi=optin indirect_target_selection=off" ;;
 *)	asi_die "usage: $0 [qemu|bochs]" ;;
 esac
 t0=$(date +%s)

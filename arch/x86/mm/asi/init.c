@@ -88,10 +88,10 @@ void __init asi_arch_disable(void)
 }
 
 /*
- * Idle-ASI is entered only when the idle routine is HLT (default_idle()),
- * which touches no memory. MWAIT idle arms its monitor on, and reads, the
- * idle task's flags in its task_struct: a slab object that shares its
- * page with other tasks', so it is never mapped and every idle period in
+ * Idle-ASI halts with HLT (default_idle()), which touches no memory, and
+ * is used without the sibling stun's asking only where x86_idle is that
+ * anyway. MWAIT idle arms its monitor on, and reads, the idle task's
+ * flags in its task_struct, which is not mapped: every idle period in
  * Idle-ASI would end in an ASI fault. x86_idle is the static call
  * arch_cpu_idle() goes through (arch/x86/kernel/process.c); it can change
  * at run time (haltpoll, Xen), so it is read on every idle entry.
@@ -101,4 +101,10 @@ DECLARE_STATIC_CALL(x86_idle, default_idle);
 noinstr bool asi_arch_idle_allowed(void)
 {
 	return static_call_query(x86_idle) == default_idle;
+}
+
+/* Idle-ASI's idle routine: HLT, whatever x86_idle is. */
+noinstr void asi_arch_halt(void)
+{
+	default_idle();
 }

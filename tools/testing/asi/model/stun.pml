@@ -58,8 +58,8 @@ ltl stun_ends_1 { [] ((leaving[1] > 0) -> <> (leaving[1] == 0)) }
  */
 inline stun_nmi(i)
 {
-	safe[i] = 0;					/* asi_sibling_stun() */
 	leaving[i]++;					/* asi_sibling_stun() */
+	safe[i] = 0;					/* asi_sibling_stun() */
 	ack[sib(i)] = 0;				/* asi_sibling_stun() */
 	if						/* asi_sibling_stun() */
 	:: guest[sib(i)] -> ipi[sib(i)] = 1;
@@ -122,9 +122,9 @@ byte events = QUIET;
  */
 inline stun(i)
 {
-	safe[i] = 0;					/* asi_sibling_stun() */
-	NMI_POINT(i);
 	leaving[i]++;					/* asi_sibling_stun() */
+	NMI_POINT(i);
+	safe[i] = 0;					/* asi_sibling_stun() */
 	NMI_POINT(i);
 	ack[sib(i)] = 0;				/* asi_sibling_stun() */
 	if						/* asi_sibling_stun() */

@@ -5,10 +5,12 @@
  * and exits to user space now and then; the main thread moves the vCPU
  * threads from CPU to CPU all along.
  *
- * - KVM gave every vCPU thread its VM's core-scheduling cookie: the same
- *   within a VM, different across VMs, never none; and it replaced one
- *   the VMM set on a vCPU thread with prctl(PR_SCHED_CORE) before its
- *   first KVM_RUN.
+ * - Within KVM_RUN (sampled by the main thread), every vCPU thread
+ *   carries its VM's core-scheduling cookie: the same within a VM,
+ *   different across VMs, never none, and not the one the VMM set on a
+ *   vCPU thread with prctl(PR_SCHED_CORE) before its first KVM_RUN.
+ * - After each KVM_RUN, every vCPU thread has its own cookie back: the
+ *   VMM's, or none.
  * - The invariant checker's sample (debugfs asi/stun, "mixed_guests": a
  *   VM exit that found a sibling running another VM's guest) stays 0.
  * - Every vCPU made progress.
@@ -61,7 +63,10 @@ struct vcpu_thread {
 	pthread_t thread;
 	pid_t tid;
 	bool own_cookie;	/* set one with prctl() before KVM_RUN */
-	unsigned long before, cookie;
+	unsigned long before;	/* the thread's own cookie */
+	unsigned long cookie;	/* a cookie sampled while in KVM_RUN */
+	unsigned long samples;	/* how many of those */
+	unsigned long after;	/* a cookie other than its own after KVM_RUN */
 	unsigned long syncs;
 };
 
@@ -81,15 +86,16 @@ static void *vcpu_fn(void *arg)
 	struct vcpu_thread *t = arg;
 	struct ucall uc;
 
-	t->tid = syscall(SYS_gettid);
 	if (t->own_cookie)
 		TEST_ASSERT(!prctl(PR_SCHED_CORE, PR_SCHED_CORE_CREATE, 0, PIDTYPE_PID, 0),
 			    "PR_SCHED_CORE_CREATE");
 	t->before = cookie_of(0);
+	/* The main thread samples the thread once it knows @before. */
+	__atomic_store_n(&t->tid, syscall(SYS_gettid), __ATOMIC_RELEASE);
 	for (;;) {
 		vcpu_run(t->vcpu);
-		if (!t->syncs)
-			t->cookie = cookie_of(0);
+		if (cookie_of(0) != t->before)
+			t->after = cookie_of(0);
 		if (get_ucall(t->vcpu, &uc) == UCALL_DONE)
 			break;
 		TEST_ASSERT_EQ(uc.cmd, UCALL_SYNC);
@@ -170,11 +176,26 @@ int main(int argc, char *argv[])
 	srand(1);
 	do {
 		usleep(10000);
-		for (i = 0; i < NR_VMS * NR_VCPUS; i++)
-			if (threads[i].tid && rand() % 2) {
-				move(threads[i].tid, rand() % ncpus);
+		for (i = 0; i < NR_VMS * NR_VCPUS; i++) {
+			struct vcpu_thread *t = &threads[i];
+			unsigned long c;
+
+			if (!__atomic_load_n(&t->tid, __ATOMIC_ACQUIRE))
+				continue;
+			/* Mostly in KVM_RUN: the guest spins between exits. */
+			c = cookie_of(t->tid);
+			if (c != t->before) {
+				TEST_ASSERT(!t->samples || c == t->cookie,
+					    "VM %d vCPU %d ran with cookies %#lx and %#lx",
+					    i / NR_VCPUS, i % NR_VCPUS, t->cookie, c);
+				t->cookie = c;
+				t->samples++;
+			}
+			if (rand() % 2) {
+				move(t->tid, rand() % ncpus);
 				moves++;
 			}
+		}
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 	} while (ts.tv_sec < end);
 
@@ -188,35 +209,39 @@ int main(int argc, char *argv[])
 	printf("backend %s, %d s, %d moves; mixed guests sampled %ld times, %ld violations\n",
 	       backend, seconds, moves, mixed1 - mixed0, violations1 - violations0);
 	for (i = 0; i < NR_VMS * NR_VCPUS; i++)
-		printf("VM %d vCPU %d: %lu exits to user space, cookie %#lx (before: %#lx)\n",
-		       i / NR_VCPUS, i % NR_VCPUS, threads[i].syncs, threads[i].cookie,
-		       threads[i].before);
+		printf("VM %d vCPU %d: %lu exits to user space, cookie %#lx in KVM_RUN ",
+		       i / NR_VCPUS, i % NR_VCPUS, threads[i].syncs, threads[i].cookie);
+		printf("(%lu samples), its own %#lx\n", threads[i].samples, threads[i].before);
 	for (v = 0; v < NR_VMS; v++)
 		kvm_vm_free(vms[v]);
 
 	TEST_ASSERT_EQ(violations1, violations0);
-	for (i = 0; i < NR_VMS * NR_VCPUS; i++)
+	for (i = 0; i < NR_VMS * NR_VCPUS; i++) {
 		TEST_ASSERT(threads[i].syncs, "VM %d vCPU %d made no progress",
 			    i / NR_VCPUS, i % NR_VCPUS);
+		TEST_ASSERT(!threads[i].after,
+			    "VM %d vCPU %d kept cookie %#lx after KVM_RUN, not its own %#lx",
+			    i / NR_VCPUS, i % NR_VCPUS, threads[i].after, threads[i].before);
+	}
 	if (expect_mixed) {
 		TEST_ASSERT(mixed1 > mixed0,
 			    "without core scheduling, two VMs' guests never shared a core");
-		for (i = 1; i < NR_VMS * NR_VCPUS; i++)
-			TEST_ASSERT(!threads[i].cookie, "a cookie without core scheduling");
+		for (i = 0; i < NR_VMS * NR_VCPUS; i++)
+			TEST_ASSERT(!threads[i].samples, "a cookie without core scheduling");
 		return 0;
 	}
 	TEST_ASSERT(!strcmp(backend, "coresched"), "backend %s, not coresched", backend);
 	TEST_ASSERT(mixed1 == mixed0, "two VMs' guests ran on one core %ld times",
 		    mixed1 - mixed0);
 	for (i = 0; i < NR_VMS * NR_VCPUS; i++) {
-		TEST_ASSERT(threads[i].cookie, "VM %d vCPU %d runs without a cookie",
+		TEST_ASSERT(threads[i].samples && threads[i].cookie,
+			    "VM %d vCPU %d was never seen with a cookie of its VM's",
 			    i / NR_VCPUS, i % NR_VCPUS);
 		TEST_ASSERT(threads[i].cookie == threads[i / NR_VCPUS * NR_VCPUS].cookie,
 			    "the vCPU threads of VM %d have different cookies", i / NR_VCPUS);
 	}
 	TEST_ASSERT(threads[0].cookie != threads[NR_VCPUS].cookie,
 		    "the two VMs' vCPU threads share a cookie");
-	TEST_ASSERT(threads[0].before && threads[0].before != threads[0].cookie,
-		    "the VMM's own cookie was not replaced by the VM's");
+	TEST_ASSERT(threads[0].before, "the VMM's own cookie is missing");
 	return 0;
 }
