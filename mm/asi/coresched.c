@@ -31,6 +31,14 @@
 
 #include "internal.h"
 
+/*
+ * Core scheduling is switched on by the first cookie and off after the
+ * last, each time patching the kernel's text on every CPU: once a class
+ * asked for it, keep it on with a cookie of ASI's own rather than pay
+ * that for every VM created alone.
+ */
+static unsigned long asi_core_keep_on;
+
 /**
  * asi_core_cookie_init() - give @asi a core-scheduling cookie
  * @asi: a new instance
@@ -46,6 +54,14 @@ int asi_core_cookie_init(struct asi *asi)
 {
 	if (!asi_stun_coresched() || asi->core_cookie)
 		return 0;
+	if (asi_fail_core_cookie())
+		return -ENOMEM;
+	if (!READ_ONCE(asi_core_keep_on)) {
+		unsigned long keep = sched_core_cookie_new();
+
+		if (keep && cmpxchg(&asi_core_keep_on, 0, keep))
+			sched_core_cookie_put(keep);
+	}
 	asi->core_cookie = sched_core_cookie_new();
 	return asi->core_cookie ? 0 : -ENOMEM;
 }

@@ -82,9 +82,10 @@ struct asi_cpu;
 /*
  * A CPU's part in the sibling stun (mm/asi/stun.c): @safe, @guest,
  * @exits and @leaving are the protocol's; @sibling the CPU's online SMT
- * siblings (NULL slots are empty); @running, the entry's check passed
- * and the guest may run until its exit; @window_stun, this CPU stunned while
- * its @guest was set, so its siblings may have gone on without its exit.
+ * siblings (NULL slots are empty); @running (debug builds, for the
+ * checker), the entry's check passed and the guest may run until its
+ * exit; @window_stun, this CPU stunned while its @guest was set, so its
+ * siblings may have gone on without its exit.
  * The counters are written by this CPU only: stuns that kicked a
  * sibling, kicks sent, entries refused, stun waits that timed out, the
  * cycles spent waiting, and the invariant checker's findings: violations
@@ -273,13 +274,15 @@ static inline void asi_debugfs_add_scan(struct asi *asi) { }
 extern char __start_asi_global_nonsensitive[], __end_asi_global_nonsensitive[];
 extern char __per_cpu_asi_start[], __per_cpu_asi_end[];
 
-/* Fault injection of class registration and module mapping (provoke.c). */
+/* Fault injection of registration, module mapping, cookies (provoke.c). */
 #if defined(CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG) && defined(CONFIG_FAULT_INJECTION)
 bool asi_fail_register(void);
 bool asi_fail_module_map(void);
+bool asi_fail_core_cookie(void);
 #else
 static inline bool asi_fail_register(void) { return false; }
 static inline bool asi_fail_module_map(void) { return false; }
+static inline bool asi_fail_core_cookie(void) { return false; }
 #endif
 
 /* Modules that run in restricted address spaces (module.c). */

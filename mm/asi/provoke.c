@@ -11,6 +11,10 @@
  * asi_register_class() fail as if every class slot were taken, so that a
  * test can check what a client does without its class.
  *
+ * /sys/kernel/debug/asi/fail_core_cookie (fault injection): make the
+ * allocation of an instance's core-scheduling cookie fail, so that a
+ * test can check what a class does with an instance that has none.
+ *
  * /sys/kernel/debug/asi/fail_module_map (fault injection): make the
  * mapping of a module's nonsensitive data fail as if a page table could
  * not be allocated, after its text and read-only data were mapped, so
@@ -82,6 +86,7 @@ DEFINE_DEBUGFS_ATTRIBUTE(asi_provoke_fops, NULL, asi_provoke_set, "%llu\n");
 #ifdef CONFIG_FAULT_INJECTION
 static DECLARE_FAULT_ATTR(asi_fail_register_attr);
 static DECLARE_FAULT_ATTR(asi_fail_module_map_attr);
+static DECLARE_FAULT_ATTR(asi_fail_core_cookie_attr);
 
 bool asi_fail_register(void)
 {
@@ -91,6 +96,11 @@ bool asi_fail_register(void)
 bool asi_fail_module_map(void)
 {
 	return should_fail(&asi_fail_module_map_attr, 1);
+}
+
+bool asi_fail_core_cookie(void)
+{
+	return should_fail(&asi_fail_core_cookie_attr, 1);
 }
 #endif
 
@@ -106,6 +116,8 @@ static int __init asi_provoke_init(void)
 				  &asi_fail_register_attr);
 	fault_create_debugfs_attr("fail_module_map", asi_debugfs_dir,
 				  &asi_fail_module_map_attr);
+	fault_create_debugfs_attr("fail_core_cookie", asi_debugfs_dir,
+				  &asi_fail_core_cookie_attr);
 #endif
 	return 0;
 }

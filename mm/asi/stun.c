@@ -327,7 +327,9 @@ static __always_inline void asi_stun_check_exit(void) { }
 /* @guest drops, and the exit count moves for a sibling that waits. */
 static __always_inline void asi_stun_guest_done(void)
 {
-	this_cpu_write(asi_cpu_page.cpu.stun.running, 0);
+	/* The checker's alone: not worth a store on every exit otherwise. */
+	if (IS_ENABLED(CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG))
+		this_cpu_write(asi_cpu_page.cpu.stun.running, 0);
 	this_cpu_write(asi_cpu_page.cpu.stun.guest, 0);
 	this_cpu_inc(asi_cpu_page.cpu.stun.exits);
 	this_cpu_write(asi_cpu_page.cpu.stun.window_stun, false);
@@ -377,7 +379,8 @@ noinstr bool asi_sibling_enter_guest(void)
 			return false;
 		}
 	}
-	this_cpu_write(asi_cpu_page.cpu.stun.running, 1);
+	if (IS_ENABLED(CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG))
+		this_cpu_write(asi_cpu_page.cpu.stun.running, 1);
 	asi_stun_check_mixed();
 	return true;
 }

@@ -18,6 +18,12 @@
  * fails with ENXIO, and nothing else is checked. With -r the same is
  * expected whatever the host says: KVM could not register its ASI class
  * (the caller made sure of it, with fault injection).
+ *
+ * With -c, the next VM's instance cannot get its core-scheduling cookie
+ * (the caller armed debugfs asi/fail_core_cookie for one failure, with
+ * the sibling stun's coresched backend): under force KVM_CREATE_VM fails
+ * with ENOMEM, under optin the VM cannot enable the capability (ENXIO);
+ * the next VM is not affected.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -85,6 +91,31 @@ static void check_fail_closed(void)
 	ksft_test_result_pass("kvm.asi=force without ASI: KVM_CREATE_VM refused\n");
 }
 
+/* -c: one VM's instance without its core-scheduling cookie. */
+static void check_no_cookie(int mode)
+{
+	int kvm = open_kvm_dev_path_or_exit();
+	struct kvm_vm *vm;
+	int r;
+
+	TEST_ASSERT(mode, "-c: expected kvm.asi=optin or force");
+	if (mode == 2) {
+		r = ioctl(kvm, KVM_CREATE_VM, 0);
+		expect_errno(r, ENOMEM, "KVM_CREATE_VM under force without a cookie");
+	} else {
+		vm = vm_create_barebones();
+		expect_errno(enable(vm, 0, 1, 0), ENXIO, "a VM without a cookie");
+		kvm_vm_free(vm);
+	}
+	close(kvm);
+	vm = vm_create_barebones();
+	if (mode == 1)
+		TEST_ASSERT(!enable(vm, 0, 1, 0), "the next VM: enable: errno %d", errno);
+	kvm_vm_free(vm);
+	ksft_test_result_pass("no core-scheduling cookie: VM %s, the next one unaffected\n",
+			      mode == 2 ? "refused" : "without ASI");
+}
+
 static void guest_code(void)
 {
 	uint32_t a, b, c, d;
@@ -140,18 +171,21 @@ static void check_baseline(int mode, bool base)
 int main(int argc, char *argv[])
 {
 	int mode = kvm_check_cap(KVM_CAP_X86_ASI);
-	bool refused = false;
+	bool refused = false, no_cookie = false;
 	struct kvm_vcpu *vcpu;
 	struct kvm_vm *vm;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "r")) != -1) {
+	while ((opt = getopt(argc, argv, "rc")) != -1) {
 		switch (opt) {
 		case 'r':
 			refused = true;
 			break;
+		case 'c':
+			no_cookie = true;
+			break;
 		default:
-			printf("usage: %s [-r]\n", argv[0]);
+			printf("usage: %s [-r|-c]\n", argv[0]);
 			exit(KSFT_FAIL);
 		}
 	}
@@ -163,6 +197,11 @@ int main(int argc, char *argv[])
 	if (mode == 2 && (refused || !asi_running())) {
 		ksft_set_plan(1);
 		check_fail_closed();
+		ksft_finished();
+	}
+	if (no_cookie) {
+		ksft_set_plan(1);
+		check_no_cookie(mode);
 		ksft_finished();
 	}
 	ksft_set_plan(2);
