@@ -22,8 +22,9 @@
  * The protocol, for a CPU X that leaves ASI and a sibling Y that enters
  * its guest:
  *
- *   X: safe = 0; mb; for each Y: if (Y.guest) kick Y, then wait until
- *      Y.guest == 0, Y.exits moved on, or Y.leaving.
+ *   X: leaving++; safe = 0; mb; for each Y: if (Y.guest) kick Y, then
+ *      wait until Y.guest == 0, Y.exits moved on, or Y.leaving;
+ *      leaving--.
  *   Y: guest = 1; mb; if any X has !safe: guest = 0, exits++, and a
  *      self-IPI that makes the entry exit before any guest instruction.
  *
