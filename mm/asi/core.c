@@ -404,7 +404,7 @@ static __always_inline void __asi_switch_to_restricted(struct asi *asi)
 
 static __always_inline void __asi_switch_to_full(enum asi_exit_reason reason)
 {
-	bool outer = this_cpu_read(asi_cpu_page.cpu.exiting);
+	bool outer = this_cpu_read(asi_cpu_page.cpu.exiting), nested;
 	struct asi_exit_record *rec;
 
 	this_cpu_write(asi_cpu_page.cpu.exiting, true);
@@ -415,10 +415,17 @@ static __always_inline void __asi_switch_to_full(enum asi_exit_reason reason)
 
 	asi_write_cr3(this_cpu_read(asi_cpu_page.cpu.arch.full_cr3));
 
+	/*
+	 * An NMI that landed in this exit before the CR3 write made the
+	 * exit already, and counted it: count one exit, not two.
+	 */
+	nested = !this_cpu_read(asi_cpu_page.cpu.curr);
 	this_cpu_write(asi_cpu_page.cpu.curr, NULL);
 	barrier();
 	/* An NMI's exit may nest in another exit: give the outer its flag back. */
 	this_cpu_write(asi_cpu_page.cpu.exiting, outer);
+	if (nested)
+		return;
 	this_cpu_inc(asi_stats[this_cpu_read(asi_cpu_page.cpu.class_id)].exits[reason]);
 
 	/* In the full address space now: the task may be read. */
