@@ -208,10 +208,11 @@ int main(int argc, char *argv[])
 
 	printf("backend %s, %d s, %d moves; mixed guests sampled %ld times, %ld violations\n",
 	       backend, seconds, moves, mixed1 - mixed0, violations1 - violations0);
-	for (i = 0; i < NR_VMS * NR_VCPUS; i++)
+	for (i = 0; i < NR_VMS * NR_VCPUS; i++) {
 		printf("VM %d vCPU %d: %lu exits to user space, cookie %#lx in KVM_RUN ",
 		       i / NR_VCPUS, i % NR_VCPUS, threads[i].syncs, threads[i].cookie);
 		printf("(%lu samples), its own %#lx\n", threads[i].samples, threads[i].before);
+	}
 	for (v = 0; v < NR_VMS; v++)
 		kvm_vm_free(vms[v]);
 

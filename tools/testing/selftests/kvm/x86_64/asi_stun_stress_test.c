@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "asi_util.h"
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
@@ -68,42 +69,8 @@ static int cpu_a, cpu_b;
 static pid_t tid_a;
 static int load_stop;
 
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set), "sched_setaffinity(CPU %d)", cpu);
-}
-
-/* Two SMT siblings: false if no CPU has one. */
-static bool find_siblings(int *a, int *b)
-{
-	char path[128], buf[64];
-	int cpu, x, y;
-	FILE *f;
-
-	for (cpu = 0; cpu < 64; cpu++) {
-		snprintf(path, sizeof(path),
-			 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) &&
-		    sscanf(buf, "%d%*[,-]%d", &x, &y) == 2 && x != y) {
-			fclose(f);
-			*a = x;
-			*b = y;
-			return true;
-		}
-		fclose(f);
-	}
-	return false;
-}
-
 /* A number from one of ASI's debugfs files; -1 when the line is missing. */
-static long asi_stat(const char *file, const char *name)
+static long debugfs_stat(const char *file, const char *name)
 {
 	char line[128];
 	long val = -1;
@@ -123,7 +90,7 @@ static void *run_a(void *arg)
 {
 	struct ucall uc;
 
-	pin(cpu_a);
+	asi_pin(cpu_a);
 	__atomic_store_n(&tid_a, syscall(SYS_gettid), __ATOMIC_RELEASE);
 	vcpu_run(vcpu_a);
 	TEST_ASSERT_EQ(get_ucall(vcpu_a, &uc), UCALL_DONE);
@@ -135,7 +102,7 @@ static void *timer_load(void *arg)
 {
 	struct timespec ts = { .tv_nsec = 50000 };
 
-	pin((long)arg);
+	asi_pin((long)arg);
 	while (!READ_ONCE(load_stop))
 		nanosleep(&ts, NULL);
 	return NULL;
@@ -215,7 +182,7 @@ int main(int argc, char *argv[])
 			exit(KSFT_FAIL);
 		}
 	}
-	TEST_REQUIRE(find_siblings(&cpu_a, &cpu_b));
+	TEST_REQUIRE(asi_find_siblings(&cpu_a, &cpu_b));
 	TEST_ASSERT(seconds > 0, "-s %d", seconds);
 	slice_ns = seconds * 1000000000ull / SLICES;
 
@@ -225,13 +192,13 @@ int main(int argc, char *argv[])
 	vcpu_args_set(vcpus[1], 1, 1);
 	hcounter = addr_gva2hva(vm, (vm_vaddr_t)&counter);
 
-	v0 = asi_stat(STUN_FILE, "violations");
-	stuns0 = asi_stat(STUN_FILE, "stuns");
-	kicks0 = asi_stat(STUN_FILE, "kicks");
-	nmis0 = asi_stat(NMI_FILE, "taken");
+	v0 = debugfs_stat(STUN_FILE, "violations");
+	stuns0 = debugfs_stat(STUN_FILE, "stuns");
+	kicks0 = debugfs_stat(STUN_FILE, "kicks");
+	nmis0 = debugfs_stat(NMI_FILE, "taken");
 	TEST_ASSERT(v0 >= 0 && nmis0 >= 0, "no violations in " STUN_FILE " or no " NMI_FILE);
 
-	pin(cpu_b);
+	asi_pin(cpu_b);
 	TEST_ASSERT(!pthread_create(&thread, NULL, run_a, NULL), "pthread_create");
 	shared = share_vm_cookie();
 	TEST_ASSERT(!pthread_create(&loads[0], NULL, timer_load, (void *)(long)cpu_a) &&
@@ -263,10 +230,10 @@ int main(int argc, char *argv[])
 	}
 	kvm_vm_free(vm);
 
-	v1 = asi_stat(STUN_FILE, "violations");
-	stuns1 = asi_stat(STUN_FILE, "stuns");
-	kicks1 = asi_stat(STUN_FILE, "kicks");
-	nmis1 = asi_stat(NMI_FILE, "taken");
+	v1 = debugfs_stat(STUN_FILE, "violations");
+	stuns1 = debugfs_stat(STUN_FILE, "stuns");
+	kicks1 = debugfs_stat(STUN_FILE, "kicks");
+	nmis1 = debugfs_stat(NMI_FILE, "taken");
 	printf("CPUs %d+%d, %d s, B %s the VM's cookie: %lu exits to user space, ",
 	       cpu_a, cpu_b, seconds, shared ? "with" : "without", b_exits);
 	printf("A counted to %lu; %ld stuns, %ld kicks, %ld NMIs taken, %ld violations\n",

@@ -36,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "asi_util.h"
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
@@ -66,40 +67,6 @@ static void guest_code(int id)
 	}
 }
 
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set), "sched_setaffinity(CPU %d)", cpu);
-}
-
-/* Two SMT siblings: false if no CPU has one. */
-static bool find_siblings(int *a, int *b)
-{
-	char path[128], buf[64];
-	int cpu, x, y;
-	FILE *f;
-
-	for (cpu = 0; cpu < 64; cpu++) {
-		snprintf(path, sizeof(path),
-			 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) &&
-		    sscanf(buf, "%d%*[,-]%d", &x, &y) == 2 && x != y) {
-			fclose(f);
-			*a = x;
-			*b = y;
-			return true;
-		}
-		fclose(f);
-	}
-	return false;
-}
-
 static struct kvm_vcpu *vcpu_a;
 static int cpu_a;
 static pid_t tid_a;
@@ -108,7 +75,7 @@ static void *run_a(void *arg)
 {
 	struct ucall uc;
 
-	pin(cpu_a);
+	asi_pin(cpu_a);
 	__atomic_store_n(&tid_a, syscall(SYS_gettid), __ATOMIC_RELEASE);
 	vcpu_run(vcpu_a);
 	TEST_ASSERT_EQ(get_ucall(vcpu_a, &uc), UCALL_DONE);
@@ -185,7 +152,7 @@ int main(int argc, char *argv[])
 			exit(KSFT_FAIL);
 		}
 	}
-	TEST_REQUIRE(find_siblings(&cpu_a, &cpu_b));
+	TEST_REQUIRE(asi_find_siblings(&cpu_a, &cpu_b));
 
 	vm = vm_create_with_vcpus(2, guest_code, vcpus);
 	vcpu_a = vcpus[0];
@@ -194,7 +161,7 @@ int main(int argc, char *argv[])
 	hcounter = addr_gva2hva(vm, (vm_vaddr_t)&counter);
 	hstop = addr_gva2hva(vm, (vm_vaddr_t)&stop);
 
-	pin(cpu_b);
+	asi_pin(cpu_b);
 	TEST_ASSERT(!pthread_create(&thread, NULL, run_a, NULL), "pthread_create");
 	if (share)
 		TEST_ASSERT(share_vm_cookie(), "vCPU A's thread has no cookie in KVM_RUN");

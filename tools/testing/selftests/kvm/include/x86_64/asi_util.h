@@ -10,6 +10,8 @@
 #define SELFTEST_KVM_ASI_UTIL_H
 
 #include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -97,6 +99,41 @@ static inline void asi_set_flush_kick(const char *val)
 	TEST_ASSERT(fd >= 0, "open " ASI_FLUSH_KICK_PARAM);
 	TEST_ASSERT(write(fd, val, 1) == 1, "write %s to " ASI_FLUSH_KICK_PARAM, val);
 	close(fd);
+}
+
+/* Pin the calling thread to @cpu. */
+static inline void asi_pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set), "sched_setaffinity(CPU %d)", cpu);
+}
+
+/* Two SMT siblings: false if no CPU has one. */
+static inline bool asi_find_siblings(int *a, int *b)
+{
+	char path[128], buf[64];
+	int cpu, x, y;
+	FILE *f;
+
+	for (cpu = 0; cpu < 64; cpu++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%d/topology/thread_siblings_list", cpu);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) &&
+		    sscanf(buf, "%d%*[,-]%d", &x, &y) == 2 && x != y) {
+			fclose(f);
+			*a = x;
+			*b = y;
+			return true;
+		}
+		fclose(f);
+	}
+	return false;
 }
 
 #endif /* SELFTEST_KVM_ASI_UTIL_H */
