@@ -56,6 +56,13 @@ static void guest_code(int id)
 	int i;
 
 	if (!id) {
+		/*
+		 * Interrupts on, as a real guest runs (none is injected
+		 * here): this loop never exits by itself, and some emulated
+		 * CPUs hold the host's interrupts back while a nested guest
+		 * runs with IF=0.
+		 */
+		asm volatile("sti");
 		while (!READ_ONCE(stop))
 			WRITE_ONCE(counter, counter + 1);
 		GUEST_DONE();
