@@ -85,7 +85,9 @@ struct asi_cpu;
  * siblings (NULL slots are empty); @running (debug builds, for the
  * checker), the entry's check passed and the guest may run until its
  * exit; @window_stun, this CPU stunned while its @guest was set, so its
- * siblings may have gone on without its exit.
+ * siblings may have gone on without its exit; @hold, a CPU is coming
+ * online and its siblings do not know of it yet: no entry (set on every
+ * CPU by the CPU that brings it up).
  * The counters are written by this CPU only: stuns that kicked a
  * sibling, kicks sent, entries refused, stun waits that timed out, the
  * cycles spent waiting, and the invariant checker's findings: violations
@@ -96,6 +98,7 @@ struct asi_stun_cpu {
 	u8 guest;
 	u8 leaving;
 	u8 running;
+	u8 hold;
 	bool timed_out;
 	bool window_stun;
 	bool violated;

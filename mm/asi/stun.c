@@ -72,6 +72,11 @@
  *   off for good (nosmt=force), and otherwise said at boot.
  * Each CPU's list of siblings is kept by CPU hotplug callbacks, so SMT
  * turned off at run time simply empties the lists: no stun, as "none".
+ * A CPU runs in the full address space from the moment it is started,
+ * but its siblings learn of it only once its topology is known, on the
+ * CPU itself: until then every entry is refused (@hold), after the
+ * guests running anywhere were kicked out, as by a stun. A CPU going
+ * down stays in its siblings' lists, unsafe, until it is dead.
  *
  * See "Sibling protection" in Documentation/mm/asi.rst.
  */
@@ -365,25 +370,34 @@ noinstr bool asi_sibling_enter_guest(void)
 		return true;
 
 	this_cpu_write(asi_cpu_page.cpu.stun.guest, 1);
-	/* @guest before the siblings' @safe: pairs with asi_sibling_stun(). */
+	/*
+	 * @guest before the siblings' @safe: pairs with asi_sibling_stun().
+	 * And before @hold: pairs with asi_stun_hold().
+	 */
 	smp_mb();
-	for (i = 0; i < ASI_STUN_MAX_SIBLINGS && !asi_stun_broken(); i++) {
+	if (asi_stun_broken())
+		goto enter;
+	if (this_cpu_read(asi_cpu_page.cpu.stun.hold))
+		goto refuse;
+	for (i = 0; i < ASI_STUN_MAX_SIBLINGS; i++) {
 		s = asi_stun_sibling(i);
 		if (!s)
 			break;
 		if (!READ_ONCE(s->stun.safe) ||
 		    (READ_ONCE(asi_stun_exclusive) && READ_ONCE(s->stun.guest) &&
-		     READ_ONCE(s->curr) != curr)) {
-			asi_stun_guest_done();
-			this_cpu_inc(asi_cpu_page.cpu.stun.refused);
-			asi_arch_stun_self();
-			return false;
-		}
+		     READ_ONCE(s->curr) != curr))
+			goto refuse;
 	}
+enter:
 	if (IS_ENABLED(CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG))
 		this_cpu_write(asi_cpu_page.cpu.stun.running, 1);
 	asi_stun_check_mixed();
 	return true;
+refuse:
+	asi_stun_guest_done();
+	this_cpu_inc(asi_cpu_page.cpu.stun.refused);
+	asi_arch_stun_self();
+	return false;
 }
 EXPORT_SYMBOL_GPL(asi_sibling_enter_guest);
 
@@ -478,27 +492,79 @@ static void asi_stun_rebuild(unsigned int cpu)
 		WRITE_ONCE(c->stun.sibling[i], NULL);
 }
 
+/*
+ * Refuse every VM entry, on every CPU, while a CPU that its siblings do
+ * not know of yet runs; kick the guests running now and wait for them
+ * to be out, as asi_sibling_stun() does for its siblings.
+ */
+static void asi_stun_hold(bool on)
+{
+	unsigned int cpu, exits;
+	struct asi_cpu *s;
+
+	for_each_possible_cpu(cpu)
+		WRITE_ONCE(per_cpu(asi_cpu_page, cpu).cpu.stun.hold, on);
+	if (!on)
+		return;
+	/* @hold before the CPUs' @guest: pairs with asi_sibling_enter_guest(). */
+	smp_mb();
+	/* A kick is not to be interrupted by another (xAPIC). */
+	local_irq_disable();
+	for_each_online_cpu(cpu) {
+		s = &per_cpu(asi_cpu_page, cpu).cpu;
+		exits = READ_ONCE(s->stun.exits);
+		/* @exits before @guest: an exit in between moves one of them. */
+		smp_rmb();
+		if (!READ_ONCE(s->stun.guest))
+			continue;
+		asi_arch_stun_kick(&s->arch);
+		this_cpu_inc(asi_cpu_page.cpu.stun.kicks);
+		if (!asi_stun_wait(s, exits)) {
+			this_cpu_inc(asi_cpu_page.cpu.stun.timeouts);
+			pr_warn_once("CPU %u stayed in its guest for a CPU coming online\n", cpu);
+		}
+	}
+	local_irq_enable();
+}
+
+/* On the CPU that brings @cpu up, before @cpu runs. */
+static int asi_stun_cpu_prepare(unsigned int cpu)
+{
+	asi_stun_hold(true);
+	return 0;
+}
+
+/* On @cpu, once its topology is known: into its siblings' lists, unsafe. */
 static int asi_stun_cpu_online(unsigned int cpu)
 {
 	unsigned int sib;
 
 	asi_arch_stun_cpu_init(cpu);
+	WRITE_ONCE(per_cpu(asi_cpu_page, cpu).cpu.stun.safe, 0);
 	cpumask_set_cpu(cpu, &asi_stun_online);
 	for_each_cpu(sib, topology_sibling_cpumask(cpu))
 		asi_stun_rebuild(sib);
 	asi_stun_rebuild(cpu);
+	/* In the lists before the entries go on. */
+	smp_mb();
+	asi_stun_hold(false);
 	return 0;
 }
 
-static int asi_stun_cpu_offline(unsigned int cpu)
+/*
+ * On the CPU that took @cpu down, once @cpu is dead (or failed to come
+ * up): its teardown ran in the full address space, in its siblings'
+ * lists, so their guests waited; now out of them.
+ */
+static int asi_stun_cpu_dead(unsigned int cpu)
 {
 	unsigned int sib;
 
 	cpumask_clear_cpu(cpu, &asi_stun_online);
-	for_each_cpu(sib, topology_sibling_cpumask(cpu))
-		if (sib != cpu)
-			asi_stun_rebuild(sib);
+	for_each_cpu(sib, &asi_stun_online)
+		asi_stun_rebuild(sib);
 	asi_stun_rebuild(cpu);
+	asi_stun_hold(false);
 	return 0;
 }
 
@@ -532,7 +598,7 @@ DEFINE_SHOW_ATTRIBUTE(asi_stun);
 /* After asi_init() (core_initcall) and the topology. */
 static int __init asi_stun_init(void)
 {
-	int ret;
+	int ret, prepare;
 
 	if (!asi_enabled())
 		return 0;
@@ -548,8 +614,20 @@ static int __init asi_stun_init(void)
 	}
 	ret = asi_arch_stun_init();
 	if (!ret) {
-		ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "asi/stun:online",
-					asi_stun_cpu_online, asi_stun_cpu_offline);
+		/* The CPUs online now: their lists, no hold. */
+		cpus_read_lock();
+		ret = cpuhp_setup_state_nocalls_cpuslocked(CPUHP_BP_PREPARE_DYN,
+							   "asi/stun:prepare",
+							   asi_stun_cpu_prepare,
+							   asi_stun_cpu_dead);
+		if (ret >= 0) {
+			prepare = ret;
+			ret = cpuhp_setup_state_cpuslocked(CPUHP_AP_ONLINE_DYN, "asi/stun:online",
+							   asi_stun_cpu_online, NULL);
+			if (ret < 0)
+				cpuhp_remove_state_nocalls_cpuslocked(prepare);
+		}
+		cpus_read_unlock();
 		ret = ret < 0 ? ret : 0;
 	}
 	if (ret) {
