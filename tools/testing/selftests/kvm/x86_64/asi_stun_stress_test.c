@@ -14,6 +14,13 @@
  * thread), so that with core scheduling its user space shares the core
  * with A too.
  *
+ * With -H, B's CPU also goes offline and online again, and SMT is
+ * switched off and on (/sys/devices/system/cpu/smt/control), over and
+ * over for the first seven tenths of the run; B's thread goes where the
+ * scheduler puts it meanwhile and is pinned to its CPU again after each
+ * round. In the last three tenths, with no more hotplug, the stun must
+ * kick A again: the siblings' lists came back.
+ *
  * It must end with: no new invariant violation (debugfs asi/stun),
  * stuns and NMIs that happened, A's counter grown in every tenth of the
  * run, and B's exits in every tenth too. A hang or a kernel report
@@ -38,6 +45,8 @@
 #define STUN_FILE	"/sys/kernel/debug/asi/stun"
 #define NMI_FILE	"/sys/kernel/debug/asi/nmi_load"
 #define SLICES		10
+#define HOTPLUG_SLICES	7
+#define SMT_CONTROL	"/sys/devices/system/cpu/smt/control"
 
 #ifndef PR_SCHED_CORE
 #define PR_SCHED_CORE			62
@@ -73,8 +82,8 @@ static void guest_code(int id)
 }
 
 static int cpu_a, cpu_b;
-static pid_t tid_a;
-static int load_stop;
+static pid_t tid_a, tid_b, tid_timer_b;
+static int load_stop, hotplug_stop;
 
 /* A number from one of ASI's debugfs files; -1 when the line is missing. */
 static long debugfs_stat(const char *file, const char *name)
@@ -109,6 +118,8 @@ static void *timer_load(void *arg)
 {
 	struct timespec ts = { .tv_nsec = 50000 };
 
+	if ((long)arg == cpu_b)
+		__atomic_store_n(&tid_timer_b, syscall(SYS_gettid), __ATOMIC_RELEASE);
 	asi_pin((long)arg);
 	while (!READ_ONCE(load_stop))
 		nanosleep(&ts, NULL);
@@ -141,6 +152,53 @@ static void *nmi_load(void *arg)
 	return NULL;
 }
 
+static void write_file(const char *path, const char *val)
+{
+	FILE *f = fopen(path, "w");
+
+	TEST_ASSERT(f, "open %s", path);
+	fputs(val, f);
+	TEST_ASSERT(!fclose(f), "write %s to %s", val, path);
+}
+
+static void pin_tid(pid_t tid, int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	TEST_ASSERT(!sched_setaffinity(tid, sizeof(set), &set),
+		    "sched_setaffinity(%d, CPU %d)", tid, cpu);
+}
+
+/*
+ * B's CPU offline and online, then SMT off and on, until told to stop;
+ * B's threads pinned back each time. The count of rounds in @arg.
+ */
+static void *hotplug(void *arg)
+{
+	struct timespec ts = { .tv_nsec = 200000000 };
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu_b);
+	while (!READ_ONCE(hotplug_stop)) {
+		write_file(path, "0\n");
+		nanosleep(&ts, NULL);
+		write_file(path, "1\n");
+		pin_tid(tid_b, cpu_b);
+		pin_tid(__atomic_load_n(&tid_timer_b, __ATOMIC_ACQUIRE), cpu_b);
+		nanosleep(&ts, NULL);
+		write_file(SMT_CONTROL, "off\n");
+		nanosleep(&ts, NULL);
+		write_file(SMT_CONTROL, "on\n");
+		pin_tid(tid_b, cpu_b);
+		pin_tid(__atomic_load_n(&tid_timer_b, __ATOMIC_ACQUIRE), cpu_b);
+		nanosleep(&ts, NULL);
+		(*(long *)arg)++;
+	}
+	return NULL;
+}
+
 /* Take the cookie A's thread has in KVM_RUN, if it gets one within 2 s. */
 static bool share_vm_cookie(void)
 {
@@ -169,21 +227,25 @@ static uint64_t now_ns(void)
 
 int main(int argc, char *argv[])
 {
-	long v0, v1, stuns0, stuns1, kicks0, kicks1, nmis0, nmis1;
+	long v0, v1, stuns0, stuns1, kicks0, kicks1, kicks_after = 0, nmis0, nmis1, rounds = 0;
 	uint64_t a_at[SLICES + 1], b_at[SLICES + 1], t0, slice_ns;
-	pthread_t thread, loads[4];
+	pthread_t thread, loads[4], hotplugger;
 	struct kvm_vcpu *vcpus[2];
 	int seconds = 60, opt, i;
+	bool hot = false;
 	unsigned long b_exits = 0;
 	uint64_t *hcounter;
 	struct kvm_vm *vm;
 	struct ucall uc;
 	bool shared;
 
-	while ((opt = getopt(argc, argv, "s:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:H")) != -1) {
 		switch (opt) {
 		case 's':
 			seconds = atoi(optarg);
+			break;
+		case 'H':
+			hot = true;
 			break;
 		default:
 			exit(KSFT_FAIL);
@@ -191,6 +253,8 @@ int main(int argc, char *argv[])
 	}
 	TEST_REQUIRE(asi_find_siblings(&cpu_a, &cpu_b));
 	TEST_ASSERT(seconds > 0, "-s %d", seconds);
+	if (hot)
+		TEST_REQUIRE(!access(SMT_CONTROL, W_OK));
 	slice_ns = seconds * 1000000000ull / SLICES;
 
 	vm = vm_create_with_vcpus(2, guest_code, vcpus);
@@ -206,6 +270,7 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(v0 >= 0 && nmis0 >= 0, "no violations in " STUN_FILE " or no " NMI_FILE);
 
 	asi_pin(cpu_b);
+	tid_b = syscall(SYS_gettid);
 	TEST_ASSERT(!pthread_create(&thread, NULL, run_a, NULL), "pthread_create");
 	shared = share_vm_cookie();
 	TEST_ASSERT(!pthread_create(&loads[0], NULL, timer_load, (void *)(long)cpu_a) &&
@@ -213,10 +278,20 @@ int main(int argc, char *argv[])
 		    !pthread_create(&loads[2], NULL, ipi_load, NULL) &&
 		    !pthread_create(&loads[3], NULL, nmi_load, NULL), "pthread_create");
 
+	while (hot && !__atomic_load_n(&tid_timer_b, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	if (hot)
+		TEST_ASSERT(!pthread_create(&hotplugger, NULL, hotplug, &rounds), "pthread_create");
+
 	t0 = now_ns();
 	a_at[0] = READ_ONCE(*hcounter);
 	b_at[0] = 0;
 	for (i = 1; i <= SLICES; i++) {
+		if (hot && i == HOTPLUG_SLICES + 1) {
+			WRITE_ONCE(hotplug_stop, 1);
+			pthread_join(hotplugger, NULL);
+			kicks_after = debugfs_stat(STUN_FILE, "kicks");
+		}
 		while (now_ns() - t0 < i * slice_ns) {
 			vcpu_run(vcpus[1]);
 			TEST_ASSERT_EQ(get_ucall(vcpus[1], &uc), UCALL_SYNC);
@@ -246,6 +321,9 @@ int main(int argc, char *argv[])
 	printf("A counted to %lu; %ld stuns, %ld kicks, %ld NMIs taken, %ld violations\n",
 	       (unsigned long)a_at[SLICES], stuns1 - stuns0, kicks1 - kicks0,
 	       nmis1 - nmis0, v1 - v0);
+	if (hot)
+		printf("%ld rounds of CPU %d offline and online, SMT off and on; %ld kicks after\n",
+		       rounds, cpu_b, kicks1 - kicks_after);
 	for (i = 1; i <= SLICES; i++)
 		printf("slice %d: A +%lu, B +%lu exits\n", i,
 		       (unsigned long)(a_at[i] - a_at[i - 1]),
@@ -254,6 +332,10 @@ int main(int argc, char *argv[])
 	TEST_ASSERT(v1 == v0, "%ld invariant violations", v1 - v0);
 	TEST_ASSERT(stuns1 > stuns0, "no stun: nothing was tested");
 	TEST_ASSERT(nmis1 > nmis0, "no NMI taken");
+	if (hot) {
+		TEST_ASSERT(rounds > 0, "no hotplug round");
+		TEST_ASSERT(kicks1 > kicks_after, "no kick after the hotplug rounds");
+	}
 	for (i = 1; i <= SLICES; i++) {
 		TEST_ASSERT(a_at[i] > a_at[i - 1], "vCPU A made no progress in slice %d", i);
 		TEST_ASSERT(b_at[i] > b_at[i - 1], "vCPU B made no progress in slice %d", i);
