@@ -17,8 +17,15 @@
  * CPU's cycles: a real CPU's flushes, IPIs and CR3 writes cost far more
  * than an emulator's, which is why the events are printed too. Bochs
  * emulates one CPU here, so its baseline has no sibling to kick.
+ *
+ * With -s, the loops run on one thread of an SMT core, and while a VM is
+ * measured a second vCPU of that VM spins in its guest on the other
+ * thread: the sibling every ASI exit must stun, as in a VM of two vCPUs
+ * on one core (with core scheduling both carry the VM's cookie). Boots
+ * with asi_stun=none, ipi and coresched then give the stun's cost.
  * Needs kvm.asi=optin; fails only if it cannot run.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +44,20 @@ enum { L_CPUID, L_RDMSR, L_PIO, NR_LOOPS };
 static const char *const loop_names[NR_LOOPS] = {
 	"cpuid", "rdmsr apicbase", "pio to user",
 };
+
+/* The sibling's guest: spin, interrupts on, until told to stop. */
+static int sib_stop;
+static uint64_t sib_spins;
+
+static void sibling_code(void)
+{
+	asm volatile("sti");
+	for (;;) {
+		while (!READ_ONCE(sib_stop))
+			WRITE_ONCE(sib_spins, sib_spins + 1);
+		GUEST_SYNC(0);
+	}
+}
 
 static void guest_code(uint64_t n, uint64_t n_pio)
 {
@@ -85,15 +106,51 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* One pass of the three loops; the sync exits around each are counted. */
-static void run_pass(struct kvm_vcpu *vcpu, struct asi_vcpu_stats *st,
-		     struct sample *s)
+static int cpu_main, cpu_sib = -1;
+
+static void *run_sibling(void *arg)
 {
+	struct kvm_vcpu *sib = arg;
+	struct ucall uc;
+
+	asi_pin(cpu_sib);
+	vcpu_run(sib);
+	asi_expect_sync(sib, &uc);
+	return NULL;
+}
+
+/* Start @sib spinning in its guest on the sibling thread; wait until it is. */
+static void sibling_start(struct kvm_vcpu *sib, pthread_t *thread)
+{
+	uint64_t *spins = addr_gva2hva(sib->vm, (vm_vaddr_t)&sib_spins);
+	uint64_t s0 = READ_ONCE(*spins);
+	int i;
+
+	WRITE_ONCE(*(int *)addr_gva2hva(sib->vm, (vm_vaddr_t)&sib_stop), 0);
+	pthread_create(thread, NULL, run_sibling, sib);
+	for (i = 0; i < 10000 && READ_ONCE(*spins) == s0; i++)
+		usleep(1000);
+	TEST_ASSERT(READ_ONCE(*spins) != s0, "the sibling vCPU did not run");
+}
+
+static void sibling_stop(struct kvm_vcpu *sib, pthread_t thread)
+{
+	WRITE_ONCE(*(int *)addr_gva2hva(sib->vm, (vm_vaddr_t)&sib_stop), 1);
+	pthread_join(thread, NULL);
+}
+
+/* One pass of the three loops; the sync exits around each are counted. */
+static void run_pass(struct kvm_vcpu *vcpu, struct kvm_vcpu *sib,
+		     struct asi_vcpu_stats *st, struct sample *s)
+{
+	pthread_t thread;
 	uint64_t before[NR_STATS], after[NR_STATS];
 	struct ucall uc;
 	int loop = -1, i;
 	double t = 0;
 
+	if (sib)
+		sibling_start(sib, &thread);
 	for (;;) {
 		vcpu_run(vcpu);
 		if (vcpu->run->exit_reason == KVM_EXIT_IO &&
@@ -108,27 +165,30 @@ static void run_pass(struct kvm_vcpu *vcpu, struct asi_vcpu_stats *st,
 		}
 		loop = uc.args[1];
 		if (loop == NR_LOOPS)
-			return;
+			break;
 		asi_stats_read(st, stat_names, NR_STATS, before);
 		t = now();
 	}
+	if (sib)
+		sibling_stop(sib, thread);
 }
 
 static struct kvm_vcpu *create_vm(int which, uint64_t n, uint64_t n_pio,
-				  struct kvm_vm **vm)
+				  struct kvm_vm **vm, struct kvm_vcpu **sib)
 {
 	struct kvm_vcpu *vcpu;
 
 	/* Only the VMs created while the parameter is set are baselines. */
 	if (which == VM_BASE)
 		asi_set_flush_kick("Y");
-	*vm = vm_create(1);
+	*vm = vm_create(cpu_sib >= 0 ? 2 : 1);
 	if (which == VM_BASE)
 		asi_set_flush_kick("N");
 	if (which == VM_ON)
 		vm_enable_cap(*vm, KVM_CAP_X86_ASI, 1);
 	vcpu = vm_vcpu_add(*vm, 0, guest_code);
 	vcpu_args_set(vcpu, 2, n, n_pio);
+	*sib = cpu_sib >= 0 ? vm_vcpu_add(*vm, 1, sibling_code) : NULL;
 	return vcpu;
 }
 
@@ -154,29 +214,40 @@ static double rate(const struct sample *s)
 
 int main(int argc, char *argv[])
 {
-	uint64_t n = argc > 1 ? atoi_positive("rounds", argv[1]) : 10000;
-	uint64_t n_pio = n / 10 ? n / 10 : 1;
 	struct sample res[NR_VMS][NR_LOOPS] = {}, warm[NR_LOOPS];
+	struct kvm_vcpu *vcpu[NR_VMS], *sib[NR_VMS];
 	struct asi_vcpu_stats st[NR_VMS];
-	struct kvm_vcpu *vcpu[NR_VMS];
 	struct kvm_vm *vm[NR_VMS];
+	uint64_t n = 10000, n_pio;
 	int pass, l, v;
 
+	if (argc > 1 && !strcmp(argv[1], "-s")) {
+		TEST_REQUIRE(asi_find_siblings(&cpu_main, &cpu_sib));
+		asi_pin(cpu_main);
+		argc--;
+		argv++;
+	}
+	if (argc > 1)
+		n = atoi_positive("rounds", argv[1]);
+	n_pio = n / 10 ? n / 10 : 1;
 	TEST_REQUIRE(kvm_check_cap(KVM_CAP_X86_ASI) == 1);
 	TEST_REQUIRE(!access(ASI_FLUSH_KICK_PARAM, W_OK));
 	for (v = 0; v < NR_VMS; v++) {
-		vcpu[v] = create_vm(v, n, n_pio, &vm[v]);
+		vcpu[v] = create_vm(v, n, n_pio, &vm[v], &sib[v]);
 		asi_stats_open(&st[v], vcpu[v]);
 	}
 
 	/* A first pass of each to warm up, then two of each, in turn. */
 	for (v = 0; v < NR_VMS; v++)
-		run_pass(vcpu[v], &st[v], warm);
+		run_pass(vcpu[v], sib[v], &st[v], warm);
 	for (pass = 0; pass < 2; pass++)
 		for (v = 0; v < NR_VMS; v++)
-			run_pass(vcpu[v], &st[v], res[v]);
+			run_pass(vcpu[v], sib[v], &st[v], res[v]);
 
 	printf("asi-perf: %lu rounds (%lu of port I/O) x 2 passes per VM\n", n, n_pio);
+	if (sib[0])
+		printf("asi-perf: loops on CPU %d, each VM's second vCPU spinning on CPU %d\n",
+		       cpu_main, cpu_sib);
 	printf("asi-perf: VMs: off (no ASI), on (KVM-ASI), base (%s)\n",
 	       "flush L1D every entry, kick SMT siblings every exit");
 	printf("asi-perf: exits/s of each and ratios; per 1000 exits: %s\n",
@@ -197,8 +268,9 @@ int main(int argc, char *argv[])
 		       per_1000(&res[VM_ON][l], S_STUN_KICKS),
 		       per_1000(&res[VM_BASE][l], S_BASE_FLUSHES),
 		       per_1000(&res[VM_BASE][l], S_BASE_KICKS));
-		/* For scripts that compare runs: loop, off and on exits/s. */
-		printf("asi-rate: %d %.0f %.0f\n", l, off, on);
+		/* For scripts that compare runs: loop, off and on exits/s, stuns and IPIs. */
+		printf("asi-rate: %d %.0f %.0f %.1f %.1f\n", l, off, on,
+		       per_1000(&res[VM_ON][l], S_STUNS), per_1000(&res[VM_ON][l], S_STUN_KICKS));
 	}
 	/* Only the baseline may flush and kick; it must flush every entry. */
 	for (v = 0; v < NR_VMS; v++) {
