@@ -129,6 +129,11 @@ bochs_part() {
 	same_passes bochs bench-asi-off bench-asi-force
 	# The ITS thunks on: ASI refuses to start, and force fails closed.
 	ASI_BZIMAGE=$bench guest_suite bochs kvm-asi-closed 600 "asi=on kvm.asi=force"
+	# The sibling stun on VMX, both threads of both cores, with the
+	# default backend (a bad asi_stun= value is ignored).
+	ASI_BZIMAGE=$bench ASI_BOCHS_CPUS=1:2:2 guest_suite bochs kvm-asi-stun 2400 \
+		"asi=on kvm.asi=force indirect_target_selection=off asi_stun=bogus" \
+		kvm-asi-stun-2x2
 }
 
 bochs_pid= bench_ok=
@@ -187,8 +192,12 @@ if "$ASI_HARNESS/build-userspace.sh"; then
 	# (lockdep's state is not mapped), so a CPU in its guest is never
 	# safe for its sibling: the stun's locking is checked here, its
 	# protocol below on the bench kernel, whose entries are restricted.
+	# CPU hotplug under the stun, with lockdep, with the IPI backend
+	# alone: core scheduling's own hotplug path trips lockdep.
 	guest_suite qemu kvm-asi-stun 300 "asi=on kvm.asi=force asi_stun=coresched" \
 		kvm-asi-stun-lockdep
+	guest_suite qemu kvm-asi-stun 300 "asi=on kvm.asi=force asi_stun=ipi" \
+		kvm-asi-stun-lockdep-ipi
 	guest_suite qemu vmm 300 "asi=on kvm.asi=optin"
 	guest_suite qemu asi-state 300 asi=on
 	guest_suite qemu asi-fault-inject 600 asi=on
