@@ -161,39 +161,31 @@ static void write_file(const char *path, const char *val)
 	TEST_ASSERT(!fclose(f), "write %s to %s", val, path);
 }
 
-static void pin_tid(pid_t tid, int cpu)
+/* Write @off then @on to @path, and pin B's threads back to B's CPU. */
+static void cycle(const char *path, const char *off, const char *on)
 {
-	cpu_set_t set;
+	struct timespec ts = { .tv_nsec = 200000000 };
 
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	TEST_ASSERT(!sched_setaffinity(tid, sizeof(set), &set),
-		    "sched_setaffinity(%d, CPU %d)", tid, cpu);
+	write_file(path, off);
+	nanosleep(&ts, NULL);
+	write_file(path, on);
+	asi_pin_tid(tid_b, cpu_b);
+	asi_pin_tid(__atomic_load_n(&tid_timer_b, __ATOMIC_ACQUIRE), cpu_b);
+	nanosleep(&ts, NULL);
 }
 
 /*
- * B's CPU offline and online, then SMT off and on, until told to stop;
- * B's threads pinned back each time. The count of rounds in @arg.
+ * B's CPU offline and online, then SMT off and on, until told to stop.
+ * The count of rounds in @arg.
  */
 static void *hotplug(void *arg)
 {
-	struct timespec ts = { .tv_nsec = 200000000 };
 	char path[64];
 
 	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu_b);
 	while (!READ_ONCE(hotplug_stop)) {
-		write_file(path, "0\n");
-		nanosleep(&ts, NULL);
-		write_file(path, "1\n");
-		pin_tid(tid_b, cpu_b);
-		pin_tid(__atomic_load_n(&tid_timer_b, __ATOMIC_ACQUIRE), cpu_b);
-		nanosleep(&ts, NULL);
-		write_file(SMT_CONTROL, "off\n");
-		nanosleep(&ts, NULL);
-		write_file(SMT_CONTROL, "on\n");
-		pin_tid(tid_b, cpu_b);
-		pin_tid(__atomic_load_n(&tid_timer_b, __ATOMIC_ACQUIRE), cpu_b);
-		nanosleep(&ts, NULL);
+		cycle(path, "0\n", "1\n");
+		cycle(SMT_CONTROL, "off\n", "on\n");
 		(*(long *)arg)++;
 	}
 	return NULL;

@@ -102,13 +102,19 @@ static inline void asi_set_flush_kick(const char *val)
 }
 
 /* Pin the calling thread to @cpu. */
-static inline void asi_pin(int cpu)
+static inline void asi_pin_tid(pid_t tid, int cpu)
 {
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
-	TEST_ASSERT(!sched_setaffinity(0, sizeof(set), &set), "sched_setaffinity(CPU %d)", cpu);
+	TEST_ASSERT(!sched_setaffinity(tid, sizeof(set), &set),
+		    "sched_setaffinity(%d, CPU %d)", tid, cpu);
+}
+
+static inline void asi_pin(int cpu)
+{
+	asi_pin_tid(0, cpu);
 }
 
 /* Two SMT siblings: false if no CPU has one. */
