@@ -160,12 +160,24 @@ void asi_sibling_exit_guest(void);
 void asi_stun_counts(struct asi_stun_counts *c);
 #ifdef CONFIG_SCHED_CORE
 int asi_core_cookie_init(struct asi *asi);
+bool asi_task_in_core(struct asi *asi, struct task_struct *p);
 unsigned long asi_task_share_core(struct asi *asi);
-void asi_task_unshare_core(struct asi *asi, unsigned long prev);
+void asi_task_unshare_core(struct asi *asi, struct task_struct *p, unsigned long prev);
+struct task_struct *asi_core_sibling_task(struct asi *asi);
 #else
 static inline int asi_core_cookie_init(struct asi *asi) { return 0; }
+static inline bool asi_task_in_core(struct asi *asi, struct task_struct *p)
+{
+	return true;
+}
+
 static inline unsigned long asi_task_share_core(struct asi *asi) { return 0; }
-static inline void asi_task_unshare_core(struct asi *asi, unsigned long prev) { }
+static inline void asi_task_unshare_core(struct asi *asi, struct task_struct *p,
+					 unsigned long prev) { }
+static inline struct task_struct *asi_core_sibling_task(struct asi *asi)
+{
+	return NULL;
+}
 #endif
 struct asi *asi_target(void);
 
@@ -444,8 +456,18 @@ static inline void asi_stun_counts(struct asi_stun_counts *c)
 
 static inline int asi_core_cookie_init(struct asi *asi) { return 0; }
 
+static inline bool asi_task_in_core(struct asi *asi, struct task_struct *p)
+{
+	return true;
+}
+
 static inline unsigned long asi_task_share_core(struct asi *asi) { return 0; }
-static inline void asi_task_unshare_core(struct asi *asi, unsigned long prev) { }
+static inline void asi_task_unshare_core(struct asi *asi, struct task_struct *p,
+					 unsigned long prev) { }
+static inline struct task_struct *asi_core_sibling_task(struct asi *asi)
+{
+	return NULL;
+}
 
 static __always_inline unsigned long asi_intr_enter(enum asi_exit_reason reason)
 {

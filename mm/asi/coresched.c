@@ -6,28 +6,34 @@
  * The stun protocol keeps a sibling out of its guest while this CPU is
  * in the full address space, whatever runs where. Core scheduling adds
  * who may share a core at all: a class that asks for it gives each of
- * its instances a cookie of its own, and a thread takes that cookie for
- * as long as it runs in the instance (KVM: from the start of KVM_RUN to
- * its end), so that its siblings run only threads that run in the same
- * instance, or idle. For KVM: the guests of two VMs never run on one
- * core at the same time, and a vCPU waits for its sibling's stun only
- * when that sibling serves the same VM in the kernel, not whatever else
- * the host runs, nor the VMM's user space, which could otherwise keep it
- * out of its guest for as long as it spins there.
+ * its instances a cookie of its own, and a thread that runs in the
+ * instance takes that cookie (KVM: at KVM_RUN), so that its siblings run
+ * only threads of the same instance, or idle. For KVM: the guests of two
+ * VMs never run on one core at the same time, and a vCPU waits for its
+ * sibling's stun only when that sibling serves the same VM.
  *
- * The cookie a thread had before, the VMM's own (prctl(PR_SCHED_CORE))
- * or none, is replaced for that time and given back afterwards, so a VMM
- * cannot make a vCPU share a core with anything else while it runs its
- * guest, and keeps its own cookie for its threads in user space. One the
- * VMM sets on a vCPU thread during KVM_RUN is lost at its end. Core
- * scheduling does not stop a guest from sampling what its own vCPU
- * threads load in the full address space on its sibling: the stun does.
+ * The thread keeps the cookie when it goes back to user space: a cookie
+ * change makes the scheduler pick again for the whole core, and one at
+ * every exit to user space would idle a CPU beside its sibling's guest
+ * each time. The class takes it back (asi_task_unshare_core()) when it
+ * is done with the instance, and when the thread holds a sibling out of
+ * its guest for long from outside the instance: user space counts as
+ * the full address space, and a thread of the same instance that spins
+ * there would otherwise keep the sibling out for as long as it spins.
+ * The thread gets the cookie it had before back, the VMM's own
+ * (prctl(PR_SCHED_CORE)) or none, unless the VMM set another meanwhile.
+ *
+ * Core scheduling does not stop a guest from sampling what its own
+ * vCPU threads load in the full address space on its sibling: the stun
+ * does.
  */
 
 #define pr_fmt(fmt) "asi: " fmt
 
 #include <linux/asi.h>
 #include <linux/sched.h>
+#include <linux/sched/task.h>
+#include <linux/topology.h>
 
 #include "internal.h"
 
@@ -68,38 +74,82 @@ int asi_core_cookie_init(struct asi *asi)
 EXPORT_SYMBOL_GPL(asi_core_cookie_init);
 
 /**
+ * asi_task_in_core() - does @p carry @asi's cookie?
+ * @asi: an instance that went through asi_core_cookie_init()
+ * @p: a thread
+ *
+ * Return: true also when @asi has no cookie: there is nothing to take.
+ */
+bool asi_task_in_core(struct asi *asi, struct task_struct *p)
+{
+	return !asi->core_cookie || READ_ONCE(p->core_cookie) == asi->core_cookie;
+}
+EXPORT_SYMBOL_GPL(asi_task_in_core);
+
+/**
  * asi_task_share_core() - let current share cores only with @asi's threads
  * @asi: an instance that went through asi_core_cookie_init()
  *
- * Until asi_task_unshare_core(), which must follow before current returns
- * to user space.
- *
  * Context: process context, may take the runqueue lock.
- * Return: the cookie current had, for asi_task_unshare_core().
+ * Return: the cookie current had, for asi_task_unshare_core(); none (0)
+ * when it already carried @asi's, or @asi has none.
  */
 unsigned long asi_task_share_core(struct asi *asi)
 {
-	if (!asi->core_cookie)
+	if (asi_task_in_core(asi, current))
 		return 0;
 	return sched_core_cookie_swap(current, asi->core_cookie);
 }
 EXPORT_SYMBOL_GPL(asi_task_share_core);
 
 /**
- * asi_task_unshare_core() - give current its own cookie back
+ * asi_task_unshare_core() - give a thread the cookie it had back
  * @asi: as for asi_task_share_core()
- * @prev: what asi_task_share_core() returned
+ * @p: the thread that was current there
+ * @prev: what asi_task_share_core() returned; the caller's reference to
+ *	it is dropped
+ *
+ * @p keeps a cookie the VMM gave it meanwhile.
  *
  * Context: process context, may take the runqueue lock.
  */
-void asi_task_unshare_core(struct asi *asi, unsigned long prev)
+void asi_task_unshare_core(struct asi *asi, struct task_struct *p, unsigned long prev)
 {
-	if (!asi->core_cookie)
-		return;
-	sched_core_cookie_put(sched_core_cookie_swap(current, prev));
+	if (asi->core_cookie && READ_ONCE(p->core_cookie) == asi->core_cookie)
+		sched_core_cookie_put(sched_core_cookie_swap(p, prev));
 	sched_core_cookie_put(prev);
 }
 EXPORT_SYMBOL_GPL(asi_task_unshare_core);
+
+/**
+ * asi_core_sibling_task() - a thread of @asi's on an SMT sibling
+ * @asi: as for asi_task_share_core()
+ *
+ * Context: process context; the CPU it looks from may change meanwhile.
+ * Return: with a reference, a thread other than current that carries
+ * @asi's cookie and runs on an SMT sibling of this CPU; NULL if none.
+ */
+struct task_struct *asi_core_sibling_task(struct asi *asi)
+{
+	unsigned int cpu, this = raw_smp_processor_id();
+	struct task_struct *p = NULL, *t;
+
+	if (!asi->core_cookie)
+		return NULL;
+	for_each_cpu(cpu, topology_sibling_cpumask(this)) {
+		if (cpu == this)
+			continue;
+		rcu_read_lock();
+		t = cpu_curr_snapshot(cpu);
+		if (t != current && asi_task_in_core(asi, t))
+			p = get_task_struct(t);
+		rcu_read_unlock();
+		if (p)
+			break;
+	}
+	return p;
+}
+EXPORT_SYMBOL_GPL(asi_core_sibling_task);
 
 /* From asi_put(): the threads that took the cookie hold their own. */
 void asi_core_cookie_free(struct asi *asi)

@@ -21,9 +21,7 @@
  *   vcpu_load(): it may sleep, and the vCPU thread's stack must be mapped
  *   before the first asi_enter() (the core's safety valve). There too
  *   the thread takes the VM's core-scheduling cookie, when the sibling
- *   stun's backend is "coresched", until kvm_asi_run_end() gives it back
- *   the one it had: KVM's cookie wins over one the VMM set with
- *   prctl(PR_SCHED_CORE) on a vCPU thread, for the time of KVM_RUN.
+ *   stun's backend is "coresched" (kvm_asi_share_core()).
  * - asi_enter(), at the top of the fastpath loop of vcpu_enter_guest(),
  *   right before the vendor's vcpu_run: interrupts are off from there to
  *   VM entry, so nothing can leave again unnoticed except a fault or an
@@ -60,6 +58,19 @@
  *   (signals, need_resched), and at the end of KVM_RUN, which returns to
  *   user space. A voluntary schedule elsewhere faults on the scheduler's
  *   data first; the core's context-switch exit is the safety net.
+ *
+ * Core scheduling
+ * ---------------
+ * With the "coresched" backend, a vCPU thread takes the VM's cookie at
+ * KVM_RUN and keeps it in user space (see mm/asi/coresched.c): KVM's
+ * cookie wins over one the VMM set with prctl(PR_SCHED_CORE) on a vCPU
+ * thread. The thread gets its own back when the VM is destroyed, when
+ * another thread runs the vCPU, and when it holds a sibling vCPU of the
+ * same VM out of its guest: a vCPU whose entries were refused for
+ * KVM_ASI_HELD_OUT_US takes the cookie from a thread that carries it
+ * on an SMT sibling of its CPU, outside KVM_RUN (kvm_asi_core_yield()).
+ * Core scheduling then keeps the two threads apart, and a vCPU thread
+ * takes the cookie again at its next KVM_RUN.
  *
  * What each exit cost is counted per vCPU in KVM's binary stats and per
  * exit reason in debugfs (kvm_asi_account()).
@@ -131,6 +142,14 @@ static bool kvm_asi_clear_buffers __asi_read_mostly;
 static bool kvm_asi_covers_entry __asi_read_mostly;
 
 /*
+ * A vCPU whose entries were refused this long looks for a thread of its
+ * VM that holds it out from an SMT sibling: longer than a sibling takes
+ * to handle an exit in the kernel, and than most exits to user space.
+ */
+#define KVM_ASI_HELD_OUT_US	100
+static u64 kvm_asi_held_out_cycles __asi_read_mostly;
+
+/*
  * The CPU is back in a VM's restricted space after an ASI exit, during
  * which it may have loaded host secrets into its L1D and buffers: flush
  * them before the guest can run, then let the sibling run its guest.
@@ -169,6 +188,7 @@ void kvm_asi_init(void)
 				boot_cpu_has_bug(X86_BUG_MMIO_STALE_DATA);
 	kvm_asi_covers_entry = kvm_asi_flush_l1d ||
 			       !boot_cpu_has_bug(X86_BUG_L1TF);
+	kvm_asi_held_out_cycles = div_u64((u64)tsc_khz * KVM_ASI_HELD_OUT_US, 1000);
 	class = asi_register_class("kvm", &kvm_asi_ops, ASI_CLASS_LOCAL_KMALLOC);
 	if (IS_ERR(class)) {
 		/* force fails closed: no VM runs without ASI (kvm_asi_init_vm()). */
@@ -423,6 +443,69 @@ static unsigned int kvm_asi_slot(u32 code)
 	return KVM_ASI_SLOT_OTHER;
 }
 
+/* Under vcpu->mutex, or when the vCPU is destroyed. */
+static void kvm_asi_unshare_core(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_asi *a = &vcpu->arch.asi;
+
+	if (!a->core_task)
+		return;
+	asi_task_unshare_core(vcpu->kvm->arch.asi, a->core_task, a->core_prev);
+	put_task_struct(a->core_task);
+	a->core_task = NULL;
+}
+
+/* From KVM_RUN: current takes the VM's cookie, if it has not yet. */
+static void kvm_asi_share_core(struct kvm_vcpu *vcpu)
+{
+	struct kvm_vcpu_asi *a = &vcpu->arch.asi;
+	struct asi *asi = vcpu->kvm->arch.asi;
+
+	if (a->core_task == current && asi_task_in_core(asi, current))
+		return;
+	/* Another thread ran the vCPU, or its cookie changed or was taken. */
+	kvm_asi_unshare_core(vcpu);
+	a->core_prev = asi_task_share_core(asi);
+	a->core_task = get_task_struct(current);
+}
+
+/*
+ * Entries of @vcpu were refused for KVM_ASI_HELD_OUT_US. A thread that
+ * carries the VM's cookie on an SMT sibling of this CPU may be what holds
+ * it out, from user space. Unless it is in KVM_RUN (its vCPU's mutex is
+ * held), where it soon enters its guest again, it loses the cookie: a
+ * vCPU thread gets back the one it had before, another thread (one that
+ * inherited it from a vCPU thread, or got it from the VMM) none. Core
+ * scheduling then keeps it off this core while this vCPU runs.
+ */
+static void kvm_asi_core_yield(struct kvm_vcpu *vcpu)
+{
+	struct asi *asi = vcpu->kvm->arch.asi;
+	struct task_struct *p = asi_core_sibling_task(asi);
+	bool taken = false;
+	struct kvm_vcpu *v;
+	unsigned long i;
+
+	if (!p)
+		return;
+	kvm_for_each_vcpu(i, v, vcpu->kvm) {
+		if (READ_ONCE(v->arch.asi.core_task) != p)
+			continue;
+		if (!mutex_trylock(&v->mutex))
+			goto out;
+		if (v->arch.asi.core_task == p) {
+			kvm_asi_unshare_core(v);
+			taken = true;
+		}
+		mutex_unlock(&v->mutex);
+	}
+	if (!taken)
+		asi_task_unshare_core(asi, p, 0);
+	vcpu->stat.asi_core_yields++;
+out:
+	put_task_struct(p);
+}
+
 /*
  * From KVM_RUN before vcpu_load(). A VM with an instance asked for ASI:
  * if the thread cannot be prepared for it (no memory for the tables
@@ -450,7 +533,9 @@ int kvm_asi_run_begin(struct kvm_vcpu *vcpu)
 				   err);
 		return err;
 	}
-	a->vmm_cookie = asi_task_share_core(kvm->arch.asi);
+	kvm_asi_share_core(vcpu);
+	a->refused_since = 0;
+	a->core_yield = false;
 	a->pending = KVM_ASI_NONE;
 	a->cpu = -1;
 	a->stun_cpu = -1;
@@ -520,6 +605,15 @@ static void kvm_asi_account(struct kvm_vcpu *vcpu)
 
 void __kvm_asi_enter(struct kvm_vcpu *vcpu)
 {
+	struct kvm_vcpu_asi *a = &vcpu->arch.asi;
+
+	if (unlikely(a->refused_since) && !a->core_yield &&
+	    rdtsc() - a->refused_since > kvm_asi_held_out_cycles) {
+		/* To kvm_asi_leave(), where the thread may take a mutex. */
+		a->core_yield = true;
+		set_tsk_need_resched(current);
+		set_preempt_need_resched();
+	}
 	kvm_asi_account(vcpu);
 	asi_enter(vcpu->kvm->arch.asi);
 }
@@ -534,6 +628,11 @@ void kvm_asi_leave(struct kvm_vcpu *vcpu)
 	local_irq_save(flags);
 	asi_exit();
 	local_irq_restore(flags);
+	if (unlikely(vcpu->arch.asi.core_yield)) {
+		vcpu->arch.asi.core_yield = false;
+		vcpu->arch.asi.refused_since = 0;
+		kvm_asi_core_yield(vcpu);
+	}
 }
 
 /* At the end of KVM_RUN, on the way back to user space. */
@@ -550,7 +649,6 @@ void kvm_asi_run_end(struct kvm_vcpu *vcpu)
 	local_irq_enable();
 	asi_record_exits(NULL);
 	a->ready = false;
-	asi_task_unshare_core(vcpu->kvm->arch.asi, a->vmm_cookie);
 }
 
 /* The stuns of this CPU since the last entry on it are this vCPU's. */
@@ -596,8 +694,13 @@ noinstr bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu)
 	 * No guest code while an SMT sibling may touch secrets: when one is
 	 * not safe, this entry exits at once and vcpu_run() tries again.
 	 */
-	if (!asi_sibling_enter_guest())
+	if (asi_sibling_enter_guest()) {
+		a->refused_since = 0;
+	} else {
 		vcpu->stat.asi_stun_refused++;
+		if (!a->refused_since)
+			a->refused_since = rdtsc() | 1;
+	}
 	kvm_asi_count_stuns(vcpu);
 	if (asi_current() != vcpu->kvm->arch.asi) {
 		a->pending = KVM_ASI_UNPROTECTED;
@@ -720,6 +823,7 @@ EXPORT_SYMBOL_GPL(kvm_asi_vm_enter_last);
 
 void kvm_asi_vcpu_destroy(struct kvm_vcpu *vcpu)
 {
+	kvm_asi_unshare_core(vcpu);
 	kvfree(vcpu->arch.asi.reasons);
 	vcpu->arch.asi.reasons = NULL;
 }

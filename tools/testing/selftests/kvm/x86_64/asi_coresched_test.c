@@ -9,7 +9,9 @@
  *   carries its VM's core-scheduling cookie: the same within a VM,
  *   different across VMs, never none, and not the one the VMM set on a
  *   vCPU thread with prctl(PR_SCHED_CORE) before its first KVM_RUN.
- * - After each KVM_RUN, every vCPU thread has its own cookie back: the
+ * - After KVM_RUN, in user space, a vCPU thread keeps its VM's cookie,
+ *   unless a sibling vCPU it held out took it back (then its own); once
+ *   the VMs are destroyed, every vCPU thread has its own cookie back: the
  *   VMM's, or none.
  * - The invariant checker's sample (debugfs asi/stun, "mixed_guests": a
  *   VM exit that found a sibling running another VM's guest) stays 0.
@@ -18,6 +20,13 @@
  * With -x, for a backend without core scheduling (asi_stun=ipi): no
  * cookies, and the same sample must see the two VMs' guests on one core,
  * which shows that it can.
+ *
+ * With -y, a vCPU thread spins in user space, which counts as the full
+ * address space, on the SMT sibling of another vCPU of its VM: the other
+ * vCPU must still run its guest, because it takes the cookie back
+ * (asi_core_yields) and core scheduling then keeps the two apart. With
+ * -y -x (asi_stun=ipi, no cookie to take back), the same vCPU must be
+ * held out: what the test measures is real.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -29,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "asi_util.h"
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
@@ -66,9 +76,14 @@ struct vcpu_thread {
 	unsigned long before;	/* the thread's own cookie */
 	unsigned long cookie;	/* a cookie sampled while in KVM_RUN */
 	unsigned long samples;	/* how many of those */
-	unsigned long after;	/* a cookie other than its own after KVM_RUN */
+	unsigned long after;	/* the first other than its own after KVM_RUN */
+	unsigned long kept;	/* returns from KVM_RUN with that one */
+	unsigned long other;	/* a third cookie after KVM_RUN */
+	unsigned long final;	/* its cookie once the VMs are destroyed */
 	unsigned long syncs;
 };
+
+static int running, vms_freed;
 
 static struct vcpu_thread threads[NR_VMS * NR_VCPUS];
 
@@ -93,14 +108,27 @@ static void *vcpu_fn(void *arg)
 	/* The main thread samples the thread once it knows @before. */
 	__atomic_store_n(&t->tid, syscall(SYS_gettid), __ATOMIC_RELEASE);
 	for (;;) {
+		unsigned long c;
+
 		vcpu_run(t->vcpu);
-		if (cookie_of(0) != t->before)
-			t->after = cookie_of(0);
+		c = cookie_of(0);
+		if (c != t->before) {
+			if (!t->after)
+				t->after = c;
+			if (c == t->after)
+				t->kept++;
+			else
+				t->other = c;
+		}
 		if (get_ucall(t->vcpu, &uc) == UCALL_DONE)
 			break;
 		TEST_ASSERT_EQ(uc.cmd, UCALL_SYNC);
 		t->syncs++;
 	}
+	__atomic_sub_fetch(&running, 1, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&vms_freed, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	t->final = cookie_of(0);
 	return NULL;
 }
 
@@ -132,18 +160,104 @@ static void move(pid_t tid, int cpu)
 	sched_setaffinity(tid, sizeof(set), &set);
 }
 
+static void held_guest(void)
+{
+	int i;
+
+	for (;;) {
+		for (i = 0; i < 10000; i++)
+			asm volatile("nop");
+		GUEST_SYNC(0);
+	}
+}
+
+static int spin_stop;
+
+/* B: one KVM_RUN, which gives it the VM's cookie, then user space only. */
+static void *spinner_fn(void *arg)
+{
+	struct kvm_vcpu *vcpu = arg;
+	struct ucall uc;
+
+	vcpu_run(vcpu);
+	asi_expect_sync(vcpu, &uc);
+	while (!__atomic_load_n(&spin_stop, __ATOMIC_ACQUIRE))
+		;
+	return NULL;
+}
+
+static int held_out(int seconds, bool expect_held)
+{
+	struct kvm_vcpu *vcpus[2];
+	struct asi_vcpu_stats st;
+	unsigned long syncs = 0, refused, yields;
+	struct timespec ts, t0;
+	pthread_t spinner;
+	struct ucall uc;
+	struct kvm_vm *vm;
+	int a, b;
+
+	TEST_REQUIRE(asi_find_siblings(&a, &b));
+	vm = vm_create_with_vcpus(2, held_guest, vcpus);
+	asi_pin(a);
+	/* A first, so that it holds the cookie when B comes. */
+	vcpu_run(vcpus[0]);
+	asi_expect_sync(vcpus[0], &uc);
+	TEST_ASSERT(!pthread_create(&spinner, NULL, spinner_fn, vcpus[1]), "pthread_create");
+	asi_pin_tid(0, a);
+	{
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(b, &set);
+		TEST_ASSERT(!pthread_setaffinity_np(spinner, sizeof(set), &set),
+			    "pin B to CPU %d", b);
+	}
+	/* Until B is out of its one KVM_RUN and spins. */
+	usleep(200000);
+	asi_stats_open(&st, vcpus[0]);
+	refused = asi_stat(&st, "asi_stun_refused");
+	yields = asi_stat(&st, "asi_core_yields");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		vcpu_run(vcpus[0]);
+		asi_expect_sync(vcpus[0], &uc);
+		syncs++;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	} while (ts.tv_sec - t0.tv_sec < seconds);
+	refused = asi_stat(&st, "asi_stun_refused") - refused;
+	yields = asi_stat(&st, "asi_core_yields") - yields;
+	__atomic_store_n(&spin_stop, 1, __ATOMIC_RELEASE);
+	pthread_join(spinner, NULL);
+	asi_stats_close(&st);
+	kvm_vm_free(vm);
+
+	printf("CPUs %d and %d, %d s with B spinning in user space: ", a, b, seconds);
+	printf("A made %lu exits to user space, %lu entries refused, %lu cookies taken back\n",
+	       syncs, refused, yields);
+	if (expect_held) {
+		/* The loop ends at the first exit after the time: at most 2. */
+		TEST_ASSERT(syncs <= 2 && refused, "A was not held out (%lu exits)", syncs);
+		TEST_ASSERT(!yields, "a cookie taken back without core scheduling");
+		return 0;
+	}
+	TEST_ASSERT(yields, "A never took the cookie back");
+	TEST_ASSERT(syncs >= 10 * seconds, "A was held out: %lu exits in %d s", syncs, seconds);
+	return 0;
+}
+
 int main(int argc, char *argv[])
 {
 	int seconds = 20, ncpus = sysconf(_SC_NPROCESSORS_ONLN), opt, v, i, moves = 0;
 	long mixed0, mixed1, violations0, violations1;
 	struct kvm_vcpu *vcpus[NR_VCPUS];
 	struct kvm_vm *vms[NR_VMS];
-	bool expect_mixed = false;
+	bool expect_mixed = false, held = false;
 	char backend[32] = "?";
 	struct timespec ts;
 	time_t end;
 
-	while ((opt = getopt(argc, argv, "s:x")) != -1) {
+	while ((opt = getopt(argc, argv, "s:xy")) != -1) {
 		switch (opt) {
 		case 's':
 			seconds = atoi(optarg);
@@ -151,11 +265,16 @@ int main(int argc, char *argv[])
 		case 'x':
 			expect_mixed = true;
 			break;
+		case 'y':
+			held = true;
+			break;
 		default:
 			exit(KSFT_FAIL);
 		}
 	}
 	TEST_REQUIRE(ncpus >= 2);
+	if (held)
+		return held_out(seconds, expect_mixed);
 	mixed0 = stun_stat("mixed_guests", backend, sizeof(backend));
 	violations0 = stun_stat("violations", NULL, 0);
 	TEST_ASSERT(mixed0 >= 0, "no mixed_guests in " STUN_FILE);
@@ -167,6 +286,7 @@ int main(int argc, char *argv[])
 	}
 	/* The VMM's own cookie on the first vCPU thread: KVM's must win. */
 	threads[0].own_cookie = true;
+	running = NR_VMS * NR_VCPUS;
 	for (i = 0; i < NR_VMS * NR_VCPUS; i++)
 		TEST_ASSERT(!pthread_create(&threads[i].thread, NULL, vcpu_fn, &threads[i]),
 			    "pthread_create");
@@ -201,8 +321,8 @@ int main(int argc, char *argv[])
 
 	for (v = 0; v < NR_VMS; v++)
 		WRITE_ONCE(*(int *)addr_gva2hva(vms[v], (vm_vaddr_t)&stop), 1);
-	for (i = 0; i < NR_VMS * NR_VCPUS; i++)
-		pthread_join(threads[i].thread, NULL);
+	while (__atomic_load_n(&running, __ATOMIC_ACQUIRE))
+		usleep(1000);
 	mixed1 = stun_stat("mixed_guests", NULL, 0);
 	violations1 = stun_stat("violations", NULL, 0);
 
@@ -211,24 +331,35 @@ int main(int argc, char *argv[])
 	for (i = 0; i < NR_VMS * NR_VCPUS; i++) {
 		printf("VM %d vCPU %d: %lu exits to user space, cookie %#lx in KVM_RUN ",
 		       i / NR_VCPUS, i % NR_VCPUS, threads[i].syncs, threads[i].cookie);
-		printf("(%lu samples), its own %#lx\n", threads[i].samples, threads[i].before);
+		printf("(%lu samples), its own %#lx; kept that in user space %lu times\n",
+		       threads[i].samples, threads[i].before, threads[i].kept);
 	}
 	for (v = 0; v < NR_VMS; v++)
 		kvm_vm_free(vms[v]);
+	__atomic_store_n(&vms_freed, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < NR_VMS * NR_VCPUS; i++) {
+		pthread_join(threads[i].thread, NULL);
+		printf("VM %d vCPU %d: cookie %#lx once the VMs are gone\n",
+		       i / NR_VCPUS, i % NR_VCPUS, threads[i].final);
+	}
 
 	TEST_ASSERT_EQ(violations1, violations0);
 	for (i = 0; i < NR_VMS * NR_VCPUS; i++) {
 		TEST_ASSERT(threads[i].syncs, "VM %d vCPU %d made no progress",
 			    i / NR_VCPUS, i % NR_VCPUS);
-		TEST_ASSERT(!threads[i].after,
-			    "VM %d vCPU %d kept cookie %#lx after KVM_RUN, not its own %#lx",
-			    i / NR_VCPUS, i % NR_VCPUS, threads[i].after, threads[i].before);
+		TEST_ASSERT(threads[i].final == threads[i].before,
+			    "VM %d vCPU %d has cookie %#lx after its VM, not its own %#lx",
+			    i / NR_VCPUS, i % NR_VCPUS, threads[i].final, threads[i].before);
+		TEST_ASSERT(!threads[i].other,
+			    "VM %d vCPU %d returned from KVM_RUN with cookies %#lx and %#lx",
+			    i / NR_VCPUS, i % NR_VCPUS, threads[i].after, threads[i].other);
 	}
 	if (expect_mixed) {
 		TEST_ASSERT(mixed1 > mixed0,
 			    "without core scheduling, two VMs' guests never shared a core");
 		for (i = 0; i < NR_VMS * NR_VCPUS; i++)
-			TEST_ASSERT(!threads[i].samples, "a cookie without core scheduling");
+			TEST_ASSERT(!threads[i].samples && !threads[i].after,
+				    "a cookie without core scheduling");
 		return 0;
 	}
 	TEST_ASSERT(!strcmp(backend, "coresched"), "backend %s, not coresched", backend);
@@ -240,6 +371,9 @@ int main(int argc, char *argv[])
 			    i / NR_VCPUS, i % NR_VCPUS);
 		TEST_ASSERT(threads[i].cookie == threads[i / NR_VCPUS * NR_VCPUS].cookie,
 			    "the vCPU threads of VM %d have different cookies", i / NR_VCPUS);
+		TEST_ASSERT(threads[i].kept && threads[i].after == threads[i].cookie,
+			    "VM %d vCPU %d did not keep its VM's cookie %#lx in user space (%#lx)",
+			    i / NR_VCPUS, i % NR_VCPUS, threads[i].cookie, threads[i].after);
 	}
 	TEST_ASSERT(threads[0].cookie != threads[NR_VCPUS].cookie,
 		    "the two VMs' vCPU threads share a cookie");
