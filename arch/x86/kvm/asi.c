@@ -149,6 +149,21 @@ static bool kvm_asi_covers_entry __asi_read_mostly;
 #define KVM_ASI_HELD_OUT_US	100
 static u64 kvm_asi_held_out_cycles __asi_read_mostly;
 
+#ifdef CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG
+/*
+ * Debug builds: off, a vCPU never takes the cookie back, so that a test
+ * sees the stun alone keep a guest out beside a thread in user space, and
+ * the hold-out that taking it back ends.
+ */
+static bool kvm_asi_core_yield_on = true;
+module_param_named(asi_core_yield, kvm_asi_core_yield_on, bool, 0644);
+MODULE_PARM_DESC(asi_core_yield,
+		 "Debug: a vCPU held out of its guest takes the VM's core-scheduling cookie back (default Y)");
+#define kvm_asi_core_yield_off()	(!READ_ONCE(kvm_asi_core_yield_on))
+#else
+#define kvm_asi_core_yield_off()	false
+#endif
+
 /*
  * The CPU is back in a VM's restricted space after an ASI exit, during
  * which it may have loaded host secrets into its L1D and buffers: flush
@@ -481,11 +496,14 @@ static void kvm_asi_share_core(struct kvm_vcpu *vcpu)
 static void kvm_asi_core_yield(struct kvm_vcpu *vcpu)
 {
 	struct asi *asi = vcpu->kvm->arch.asi;
-	struct task_struct *p = asi_core_sibling_task(asi);
 	bool taken = false;
+	struct task_struct *p;
 	struct kvm_vcpu *v;
 	unsigned long i;
 
+	if (kvm_asi_core_yield_off())
+		return;
+	p = asi_core_sibling_task(asi);
 	if (!p)
 		return;
 	kvm_for_each_vcpu(i, v, vcpu->kvm) {

@@ -1,13 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # Build the test kernel through kunit.py, incrementally, with ccache.
-# Usage: build-kernel.sh [gcc|llvm|bench]
+# Usage: build-kernel.sh [gcc|llvm|bench|prod]
 #
 # The configuration is configs/asi.config plus every .kunitconfig of this
 # repository; kunit.py checks that each option survived olddefconfig.
 # "bench" is the same with GCC but without lockdep and the atomic-sleep
 # checks, whose cost on every lock and interrupt toggle would distort the
-# benchmark's ratios: production kernels do not have them.
+# benchmark's ratios: production kernels do not have them.  "prod" is
+# "bench" without CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG (and so without
+# ASI's KUnit suite), as a distribution would build it: the benchmark
+# measures the sibling stun's cost there, without the invariant checker.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -17,8 +20,14 @@ case $cc in
 gcc)	out=$ASI_KOUT ;;
 llvm)	"$ASI_HARNESS/deps.sh" llvm
 	out=$ASI_KOUT_LLVM ;;
-bench)	out=$ASI_KOUT_BENCH
+bench|prod)
+	out=$ASI_KOUT_BENCH
 	extra=(--kconfig_add CONFIG_PROVE_LOCKING=n --kconfig_add CONFIG_DEBUG_ATOMIC_SLEEP=n)
+	if [ "$cc" = prod ]; then
+		out=$ASI_KOUT_PROD
+		extra+=(--kconfig_add CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG=n
+			--kconfig_add CONFIG_ASI_KUNIT_TEST=n)
+	fi
 	# KVM as modules, as distributions build it (the initramfs's /init
 	# loads them with the kvm*.* options of the command line).
 	for o in MODULES=y MODULE_UNLOAD=y KVM=m KVM_AMD=m KVM_INTEL=m \
@@ -26,7 +35,7 @@ bench)	out=$ASI_KOUT_BENCH
 		extra+=(--kconfig_add "CONFIG_$o")
 	done
 	cc=gcc ;;
-*)	asi_die "usage: $0 [gcc|llvm|bench]" ;;
+*)	asi_die "usage: $0 [gcc|llvm|bench|prod]" ;;
 esac
 
 "$ASI_HARNESS/prepare-tree.sh"

@@ -14,6 +14,7 @@ ASI_TREE=$ASI_BUILD/linux			# patched source tree
 ASI_KOUT=$ASI_BUILD/kernel			# GCC build (O=)
 ASI_KOUT_LLVM=$ASI_BUILD/kernel-llvm		# LLVM=1 build (O=)
 ASI_KOUT_BENCH=$ASI_BUILD/kernel-bench		# GCC, no lockdep: make bench
+ASI_KOUT_PROD=$ASI_BUILD/kernel-prod		# the same without ASI's debug option
 ASI_LOGS=$ASI_BUILD/logs
 ASI_JOBS=${ASI_JOBS:-$(nproc)}
 

@@ -14,12 +14,12 @@
  * sibling is a safe one (core scheduling makes it idle whenever the
  * other thread runs a task that is not of the VM).
  *
- * With core scheduling (asi_stun=coresched), a vCPU thread carries the
- * VM's cookie only within KVM_RUN, so B's thread in user space would
- * not share the core with A at all. With -c, B's thread first takes the
- * VM's cookie as its own (PR_SCHED_CORE_SHARE_FROM A's thread, which is
- * always in KVM_RUN), as a VMM does for its other threads: then only the
- * stun keeps A's guest out while B is in the full address space.
+ * With core scheduling (asi_stun=coresched), B's thread keeps the VM's
+ * cookie in user space, so it shares the core with A there; but A, held
+ * out of its guest, would take the cookie back after a while, and core
+ * scheduling would then keep the two apart. With -c, A does not
+ * (kvm.asi_core_yield=N, debug builds), so that only the stun keeps A's
+ * guest out while B is in the full address space.
  *
  * With -b, expect the opposite in some window: for a kernel whose stun
  * is broken on purpose (debugfs asi/stun_break), to show the test fails
@@ -30,9 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,13 +38,6 @@
 #include "kvm_util.h"
 #include "processor.h"
 #include "test_util.h"
-
-#ifndef PR_SCHED_CORE
-#define PR_SCHED_CORE			62
-#define PR_SCHED_CORE_GET		0
-#define PR_SCHED_CORE_SHARE_FROM	3
-#endif
-#define PIDTYPE_PID			0
 
 static uint64_t counter;
 static int stop;
@@ -76,39 +67,15 @@ static void guest_code(int id)
 
 static struct kvm_vcpu *vcpu_a;
 static int cpu_a;
-static pid_t tid_a;
 
 static void *run_a(void *arg)
 {
 	struct ucall uc;
 
 	asi_pin(cpu_a);
-	__atomic_store_n(&tid_a, syscall(SYS_gettid), __ATOMIC_RELEASE);
 	vcpu_run(vcpu_a);
 	TEST_ASSERT_EQ(get_ucall(vcpu_a, &uc), UCALL_DONE);
 	return NULL;
-}
-
-/* Take the cookie A's thread has in KVM_RUN: false if none in 5 s. */
-static bool share_vm_cookie(void)
-{
-	unsigned long cookie = 0;
-	int i;
-
-	for (i = 0; i < 500 && !cookie; i++) {
-		pid_t tid = __atomic_load_n(&tid_a, __ATOMIC_ACQUIRE);
-
-		if (tid)
-			TEST_ASSERT(!prctl(PR_SCHED_CORE, PR_SCHED_CORE_GET, tid, PIDTYPE_PID,
-					   &cookie), "PR_SCHED_CORE_GET (CONFIG_SCHED_CORE?)");
-		if (!cookie)
-			usleep(10000);
-	}
-	if (!cookie)
-		return false;
-	TEST_ASSERT(!prctl(PR_SCHED_CORE, PR_SCHED_CORE_SHARE_FROM, tid_a, PIDTYPE_PID, 0),
-		    "PR_SCHED_CORE_SHARE_FROM");
-	return true;
 }
 
 /* Context switches of this thread so far. */
@@ -133,7 +100,7 @@ int main(int argc, char *argv[])
 	int windows = 20, window_ms = 20, cpu_b, opt, i, moved = 0, grew = 0, switched = 0;
 	uint64_t c0, c1, last = 0, max_move = 0, t;
 	struct kvm_vcpu *vcpus[2];
-	bool broken = false, share = false;
+	bool broken = false, no_yield = false;
 	uint64_t *hcounter;
 	long sw;
 	int *hstop;
@@ -153,7 +120,7 @@ int main(int argc, char *argv[])
 			broken = true;
 			break;
 		case 'c':
-			share = true;
+			no_yield = true;
 			break;
 		default:
 			exit(KSFT_FAIL);
@@ -169,9 +136,9 @@ int main(int argc, char *argv[])
 	hstop = addr_gva2hva(vm, (vm_vaddr_t)&stop);
 
 	asi_pin(cpu_b);
+	if (no_yield)
+		asi_set_core_yield("N");
 	TEST_ASSERT(!pthread_create(&thread, NULL, run_a, NULL), "pthread_create");
-	if (share)
-		TEST_ASSERT(share_vm_cookie(), "vCPU A's thread has no cookie in KVM_RUN");
 	for (i = 0; i < windows; i++) {
 		vcpu_run(vcpus[1]);
 		TEST_ASSERT_EQ(get_ucall(vcpus[1], &uc), UCALL_SYNC);
@@ -199,6 +166,8 @@ int main(int argc, char *argv[])
 		TEST_ASSERT_EQ(get_ucall(vcpus[1], &uc), UCALL_SYNC);
 	}
 	kvm_vm_free(vm);
+	if (no_yield)
+		asi_set_core_yield("Y");
 
 	printf("CPUs %d+%d: %d windows of %d ms, %d not counted (B switched out); ",
 	       cpu_a, cpu_b, windows, window_ms, switched);

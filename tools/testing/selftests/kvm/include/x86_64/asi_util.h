@@ -101,6 +101,22 @@ static inline void asi_set_flush_kick(const char *val)
 	close(fd);
 }
 
+#define ASI_CORE_YIELD_PARAM "/sys/module/kvm/parameters/asi_core_yield"
+
+/*
+ * Set kvm.asi_core_yield (debug builds): "N", a vCPU held out of its
+ * guest by a thread of its VM on its sibling never takes the VM's
+ * core-scheduling cookie back; "Y", the default, it does.
+ */
+static inline void asi_set_core_yield(const char *val)
+{
+	int fd = open(ASI_CORE_YIELD_PARAM, O_WRONLY);
+
+	TEST_ASSERT(fd >= 0, "open " ASI_CORE_YIELD_PARAM);
+	TEST_ASSERT(write(fd, val, 1) == 1, "write %s to " ASI_CORE_YIELD_PARAM, val);
+	close(fd);
+}
+
 /* Pin the calling thread to @cpu. */
 static inline void asi_pin_tid(pid_t tid, int cpu)
 {
