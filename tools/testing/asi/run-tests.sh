@@ -192,8 +192,6 @@ if "$ASI_HARNESS/build-userspace.sh"; then
 	# (lockdep's state is not mapped), so a CPU in its guest is never
 	# safe for its sibling: the stun's locking is checked here, its
 	# protocol below on the bench kernel, whose entries are restricted.
-	# CPU hotplug under the stun, with lockdep, with the IPI backend
-	# alone: core scheduling's own hotplug path trips lockdep.
 	guest_suite qemu kvm-asi-stun 300 "asi=on kvm.asi=force asi_stun=coresched" \
 		kvm-asi-stun-lockdep
 	guest_suite qemu kvm-asi-stun 300 "asi=on kvm.asi=force asi_stun=ipi" \

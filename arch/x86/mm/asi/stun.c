@@ -161,6 +161,8 @@ int __init asi_arch_stun_init(void)
 {
 	asi_stun_flush_l1d = boot_cpu_has_bug(X86_BUG_L1TF) &&
 			     boot_cpu_has(X86_FEATURE_FLUSH_L1D);
+	if (boot_cpu_has_bug(X86_BUG_L1TF) && !asi_stun_flush_l1d)
+		pr_warn("L1TF without the L1D flush MSR: Idle-ASI does not flush the L1D an SMT sibling's guest shares; update the microcode\n");
 	asi_stun_clear_buffers = boot_cpu_has(X86_FEATURE_CLEAR_CPU_BUF) ||
 				 boot_cpu_has_bug(X86_BUG_MMIO_STALE_DATA);
 	asi_stun_x2apic = x2apic_mode;
