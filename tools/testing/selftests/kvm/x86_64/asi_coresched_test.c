@@ -31,6 +31,7 @@
  */
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,7 +173,8 @@ static void held_guest(void)
 	}
 }
 
-static int spin_go, spin_stop, spin_seconds;
+static sem_t spin_go;
+static int spin_stop, spin_seconds;
 
 /*
  * B: once told, one KVM_RUN, which gives it the VM's cookie, then user
@@ -186,8 +188,7 @@ static void *spinner_fn(void *arg)
 	struct timespec t0, ts;
 	struct ucall uc;
 
-	while (!__atomic_load_n(&spin_go, __ATOMIC_ACQUIRE))
-		usleep(1000);
+	TEST_ASSERT(!sem_wait(&spin_go), "sem_wait");
 	vcpu_run(vcpu);
 	asi_expect_sync(vcpu, &uc);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -235,13 +236,14 @@ static int held_out(int seconds, bool expect_held, bool no_yield)
 	/* A first, so that it holds the cookie when B comes. */
 	vcpu_run(vcpus[0]);
 	asi_expect_sync(vcpus[0], &uc);
+	TEST_ASSERT(!sem_init(&spin_go, 0, 0), "sem_init");
 	TEST_ASSERT(!pthread_create(&spinner, NULL, spinner_fn, vcpus[1]), "pthread_create");
 	CPU_ZERO(&set);
 	CPU_SET(b, &set);
 	TEST_ASSERT(!pthread_setaffinity_np(spinner, sizeof(set), &set), "pin B to CPU %d", b);
 	/* A's rate with B asleep: what "held out" compares with. */
 	alone = run_a(vcpus[0], 1);
-	__atomic_store_n(&spin_go, 1, __ATOMIC_RELEASE);
+	TEST_ASSERT(!sem_post(&spin_go), "sem_post");
 	/* Until B is out of its one KVM_RUN and spins. */
 	usleep(200000);
 	asi_stats_open(&st, vcpus[0]);
