@@ -145,8 +145,10 @@ static bool kvm_asi_covers_entry __asi_read_mostly;
  * A vCPU whose entries were refused this long looks for a thread of its
  * VM that holds it out from an SMT sibling: longer than a sibling takes
  * to handle an exit in the kernel, and than most exits to user space.
+ * When it finds none, it looks again after twice the time, and so on.
  */
 #define KVM_ASI_HELD_OUT_US	100
+#define KVM_ASI_HELD_OUT_MAX	64	/* looks again at most every 6.4 ms */
 static u64 kvm_asi_held_out_cycles __asi_read_mostly;
 
 #ifdef CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG
@@ -553,6 +555,7 @@ int kvm_asi_run_begin(struct kvm_vcpu *vcpu)
 	}
 	kvm_asi_share_core(vcpu);
 	a->refused_since = 0;
+	a->yield_after = kvm_asi_held_out_cycles;
 	a->core_yield = false;
 	a->pending = KVM_ASI_NONE;
 	a->cpu = -1;
@@ -626,7 +629,7 @@ void __kvm_asi_enter(struct kvm_vcpu *vcpu)
 	struct kvm_vcpu_asi *a = &vcpu->arch.asi;
 
 	if (unlikely(a->refused_since) && !a->core_yield &&
-	    rdtsc() - a->refused_since > kvm_asi_held_out_cycles) {
+	    rdtsc() - a->refused_since > a->yield_after) {
 		/* To kvm_asi_leave(), where the thread may take a mutex. */
 		a->core_yield = true;
 		set_tsk_need_resched(current);
@@ -647,8 +650,13 @@ void kvm_asi_leave(struct kvm_vcpu *vcpu)
 	asi_exit();
 	local_irq_restore(flags);
 	if (unlikely(vcpu->arch.asi.core_yield)) {
+		/*
+		 * Held out by a sibling in the kernel, it may look again
+		 * only twice as late: each look costs this exit.
+		 */
 		vcpu->arch.asi.core_yield = false;
-		vcpu->arch.asi.refused_since = 0;
+		vcpu->arch.asi.yield_after = min(2 * vcpu->arch.asi.yield_after,
+						 KVM_ASI_HELD_OUT_MAX * kvm_asi_held_out_cycles);
 		kvm_asi_core_yield(vcpu);
 	}
 }
@@ -714,6 +722,7 @@ noinstr bool kvm_asi_vm_entry(struct kvm_vcpu *vcpu)
 	 */
 	if (asi_sibling_enter_guest()) {
 		a->refused_since = 0;
+		a->yield_after = kvm_asi_held_out_cycles;
 	} else {
 		vcpu->stat.asi_stun_refused++;
 		if (!a->refused_since)

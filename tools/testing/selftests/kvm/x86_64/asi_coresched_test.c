@@ -174,7 +174,7 @@ static void held_guest(void)
 }
 
 static sem_t spin_go;
-static int spin_stop, spin_seconds;
+static int spinning, spin_stop, spin_seconds;
 
 /*
  * B: once told, one KVM_RUN, which gives it the VM's cookie, then user
@@ -191,6 +191,7 @@ static void *spinner_fn(void *arg)
 	TEST_ASSERT(!sem_wait(&spin_go), "sem_wait");
 	vcpu_run(vcpu);
 	asi_expect_sync(vcpu, &uc);
+	__atomic_store_n(&spinning, 1, __ATOMIC_RELEASE);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -244,8 +245,9 @@ static int held_out(int seconds, bool expect_held, bool no_yield)
 	/* A's rate with B asleep: what "held out" compares with. */
 	alone = run_a(vcpus[0], 1);
 	TEST_ASSERT(!sem_post(&spin_go), "sem_post");
-	/* Until B is out of its one KVM_RUN and spins. */
-	usleep(200000);
+	/* Until B is out of its one KVM_RUN and spins: A sleeps meanwhile. */
+	while (!__atomic_load_n(&spinning, __ATOMIC_ACQUIRE))
+		usleep(1000);
 	asi_stats_open(&st, vcpus[0]);
 	refused = asi_stat(&st, "asi_stun_refused");
 	yields = asi_stat(&st, "asi_core_yields");
