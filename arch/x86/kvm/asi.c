@@ -144,11 +144,13 @@ static bool kvm_asi_covers_entry __asi_read_mostly;
 /*
  * A vCPU whose entries were refused this long looks for a thread of its
  * VM that holds it out from an SMT sibling: longer than a sibling takes
- * to handle an exit in the kernel, and than most exits to user space.
- * When it finds none, it looks again after twice the time, and so on.
+ * to handle an exit in the kernel, even one that allocates memory, and
+ * than most exits to user space, since each look costs an ASI exit and a
+ * pass through the scheduler. When it finds none, it looks again after
+ * twice the time, and so on.
  */
-#define KVM_ASI_HELD_OUT_US	100
-#define KVM_ASI_HELD_OUT_MAX	64	/* looks again at most every 6.4 ms */
+#define KVM_ASI_HELD_OUT_US	1000
+#define KVM_ASI_HELD_OUT_MAX	64	/* looks again at most every 64 ms */
 static u64 kvm_asi_held_out_cycles __asi_read_mostly;
 
 #ifdef CONFIG_ADDRESS_SPACE_ISOLATION_DEBUG
