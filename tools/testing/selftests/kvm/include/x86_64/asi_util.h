@@ -91,14 +91,20 @@ static inline double asi_in_kernel_share(uint64_t n, uint64_t exits,
 
 #define ASI_FLUSH_KICK_PARAM "/sys/module/kvm/parameters/asi_flush_kick"
 
+/* Write @val (one character) to the module parameter file @path. */
+static inline void asi_write_param(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+
+	TEST_ASSERT(fd >= 0, "open %s", path);
+	TEST_ASSERT(write(fd, val, 1) == 1, "write %s to %s", val, path);
+	close(fd);
+}
+
 /* Set kvm.asi_flush_kick: "Y" for the VMs created next, "N" after. */
 static inline void asi_set_flush_kick(const char *val)
 {
-	int fd = open(ASI_FLUSH_KICK_PARAM, O_WRONLY);
-
-	TEST_ASSERT(fd >= 0, "open " ASI_FLUSH_KICK_PARAM);
-	TEST_ASSERT(write(fd, val, 1) == 1, "write %s to " ASI_FLUSH_KICK_PARAM, val);
-	close(fd);
+	asi_write_param(ASI_FLUSH_KICK_PARAM, val);
 }
 
 #define ASI_CORE_YIELD_PARAM "/sys/module/kvm/parameters/asi_core_yield"
@@ -110,11 +116,7 @@ static inline void asi_set_flush_kick(const char *val)
  */
 static inline void asi_set_core_yield(const char *val)
 {
-	int fd = open(ASI_CORE_YIELD_PARAM, O_WRONLY);
-
-	TEST_ASSERT(fd >= 0, "open " ASI_CORE_YIELD_PARAM);
-	TEST_ASSERT(write(fd, val, 1) == 1, "write %s to " ASI_CORE_YIELD_PARAM, val);
-	close(fd);
+	asi_write_param(ASI_CORE_YIELD_PARAM, val);
 }
 
 /* Pin the calling thread to @cpu. */
